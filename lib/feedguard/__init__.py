@@ -1,0 +1,1 @@
+"""feedguard: contract-driven, loss-free ingest of partner feeds into Delta Lake."""

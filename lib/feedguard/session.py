@@ -1,0 +1,95 @@
+"""One SparkSession factory, composed of "builder in, builder out" helpers.
+
+Spark configuration is data: :data:`BASE_CONF` and the helpers below return builders, so jobs,
+tests and benchmarks build the same session. Jars are taken from the local cache that
+``make setup`` fills (``.cache/jars/spark``); on AWS Glue, Delta comes from
+``--datalake-formats delta`` and the cache is absent, which is fine.
+
+Example::
+
+    spark = build_session("feedguard-ingest", kafka=True)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+DELTA_JARS = ("delta-spark_2.12-", "delta-storage-")
+KAFKA_JARS = (
+    "spark-sql-kafka-0-10_2.12-",
+    "spark-token-provider-kafka-0-10_2.12-",
+    "kafka-clients-",
+    "commons-pool2-",
+)
+
+BASE_CONF: Mapping[str, str] = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.databricks.delta.schema.autoMerge.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+# Fast settings for tests: tiny shuffles, no UI, no Delta housekeeping.
+TEST_CONF: Mapping[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.databricks.delta.stalenessLimit": "0",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.driver.extraJavaOptions": "-XX:+UseParallelGC -Xss4m",
+}
+
+
+def jar_cache_dir() -> Path:
+    """The folder ``make setup`` fills with jars (override with ``FEEDGUARD_JARS_DIR``)."""
+    override = os.environ.get("FEEDGUARD_JARS_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / ".cache" / "jars" / "spark"
+
+
+def cached_jars(prefixes: tuple[str, ...], folder: Path | None = None) -> list[str]:
+    """Paths of the cached jars whose file names start with one of ``prefixes``."""
+    folder = folder or jar_cache_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(
+        str(p) for p in folder.glob("*.jar") if any(p.name.startswith(prefix) for prefix in prefixes)
+    )
+
+
+def with_jars(builder: SparkSession.Builder, jars: list[str]) -> SparkSession.Builder:
+    """Add local jars to the builder (no network resolution at run time)."""
+    return builder.config("spark.jars", ",".join(jars)) if jars else builder
+
+
+def with_conf(builder: SparkSession.Builder, conf: Mapping[str, str]) -> SparkSession.Builder:
+    """Apply a configuration mapping to the builder."""
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder
+
+
+def build_session(
+    app_name: str,
+    *,
+    master: str | None = None,
+    kafka: bool = False,
+    conf: Mapping[str, str] | None = None,
+) -> SparkSession:
+    """Build (or reuse) the SparkSession for a job, with Delta and optionally the Kafka source."""
+    builder = SparkSession.builder.appName(app_name)
+    if master or not os.environ.get("SPARK_MASTER_SET_BY_SUBMIT"):
+        builder = builder.master(master or os.environ.get("FEEDGUARD_SPARK_MASTER", "local[*]"))
+    prefixes = DELTA_JARS + (KAFKA_JARS if kafka else ())
+    builder = with_jars(builder, cached_jars(prefixes))
+    builder = with_conf(builder, BASE_CONF)
+    builder = with_conf(builder, conf or {})
+    return builder.getOrCreate()
