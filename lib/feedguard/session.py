@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -90,6 +91,9 @@ def build_session(
         builder = builder.master(master or os.environ.get("FEEDGUARD_SPARK_MASTER", "local[*]"))
     prefixes = DELTA_JARS + (KAFKA_JARS if kafka else ())
     builder = with_jars(builder, cached_jars(prefixes))
+    # Python workers run the driver's interpreter (the venv), unless the platform says otherwise.
+    if not os.environ.get("PYSPARK_PYTHON"):
+        builder = builder.config("spark.pyspark.python", sys.executable)
     builder = with_conf(builder, BASE_CONF)
     builder = with_conf(builder, conf or {})
     return builder.getOrCreate()

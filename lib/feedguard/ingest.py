@@ -1,0 +1,313 @@
+"""The file-ingest flow: list, check, parse once, route, write, prove conservation.
+
+``run_file_ingest`` is what ``jobs/ingest_files.py`` calls; it reads like the flowchart in the
+README. Spark reads the input once: the parsed records are persisted, measured in one pass,
+then written to the valid table and the dead-letter table from the cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from feedguard.classify import Verdict, classify_file, header_problem
+from feedguard.contract import Contract
+from feedguard.errors import EXIT_OK, EXIT_STRUCTURAL_CHANGE, ConservationError, InputNotFoundError
+from feedguard.file_checks import CheckedFile, check_files
+from feedguard.lake import Lake
+from feedguard.ledger import LEDGER_SCHEMA, processed_keys, unprocessed
+from feedguard.parsing import FileStats, Measured, keep_raw_of_bad_records, measure, parse_files
+from feedguard.routing import (
+    DEAD_LETTER_SCHEMA,
+    RunContext,
+    dead_letter_rows,
+    error_type,
+    records,
+    valid_rows,
+    with_file_errors,
+    with_source_line,
+)
+from feedguard.runlog import clear_inflight, inflight_runs, iso, mark_inflight, utc_now, write_run
+from feedguard.sinks import append_delta, quarantine_file, write_error_zone
+from feedguard.storage import FileInfo, list_files
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FileReport:
+    uri: str
+    records_read: int = 0
+    records_valid: int = 0
+    records_dead_lettered: int = 0
+    verdict: str = Verdict.CLEAN
+    evidence: dict[str, Any] = field(default_factory=dict)
+    quarantined_to: str | None = None
+
+
+# A hook the quality gate plugs into: (valid rows, contract) -> rows allowed to publish.
+ValidGate = Callable[[DataFrame], DataFrame]
+
+
+def recover_inflight(spark: SparkSession, lake: Lake, source: str, dataset: str) -> list[str]:
+    """Undo runs that started but never finished: delete their rows everywhere, then forget them."""
+    recovered = inflight_runs(lake.inflight(source, dataset))
+    for run_id in recovered:
+        log.warning("run %s of %s/%s did not finish: removing its partial output", run_id, source, dataset)
+        for path, column in (
+            (lake.table(source, dataset), "_run_id"),
+            (lake.dead_letter, "run_id"),
+            (lake.ledger, "run_id"),
+            (lake.runs, "run_id"),
+        ):
+            if DeltaTable.isDeltaTable(spark, path):
+                DeltaTable.forPath(spark, path).delete(F.col(column) == run_id)
+        clear_inflight(lake.inflight(source, dataset), run_id)
+    return recovered
+
+
+def _unreadable_rows(spark: SparkSession, files: list[CheckedFile], ctx: RunContext, quarantine: dict[str, str]) -> DataFrame:
+    now = dt.datetime.fromisoformat(ctx.ingested_at.replace("Z", "+00:00")).replace(tzinfo=None)
+    rows = [
+        (
+            ctx.source, ctx.dataset, ctx.contract_version, ctx.run_id, f.info.uri, None, None, "file_corrupt",
+            f"{f.detail}; the file is kept byte for byte at {quarantine.get(f.info.uri)}", None,
+            None, None, None, None, None, now, now.date(), "open", None, None, None,
+        )
+        for f in files
+    ]
+    return spark.createDataFrame(rows, DEAD_LETTER_SCHEMA)
+
+
+def _ledger_rows(spark: SparkSession, files: list[FileInfo], ctx: RunContext, reports: dict[str, FileReport]) -> DataFrame:
+    now = dt.datetime.fromisoformat(ctx.ingested_at.replace("Z", "+00:00")).replace(tzinfo=None)
+    rows = [
+        (ctx.source, ctx.dataset, f.uri, f.size, f.mtime, ctx.run_id, str(reports[f.uri].verdict), now) for f in files
+    ]
+    return spark.createDataFrame(rows, LEDGER_SCHEMA)
+
+
+def _status(reports: list[FileReport], dead: int) -> tuple[str, int]:
+    verdicts = {r.verdict for r in reports}
+    if Verdict.STRUCTURAL_CHANGE in verdicts:
+        return "structural_change", EXIT_STRUCTURAL_CHANGE
+    if dead:
+        return "succeeded_with_dead_letters", EXIT_OK
+    return "succeeded", EXIT_OK
+
+
+@dataclass
+class IngestResult:
+    summary: dict[str, Any]
+    valid: DataFrame | None = None
+
+
+def run_file_ingest(
+    spark: SparkSession,
+    contract: Contract,
+    lake: Lake,
+    input_path: str,
+    ctx: RunContext,
+    *,
+    job_name: str,
+    reprocess: bool = False,
+    gate: ValidGate | None = None,
+) -> dict[str, Any]:
+    """Ingest every new file under ``input_path``; return the run summary (also written to the run log)."""
+    started = utc_now()
+    listed = list_files(input_path)
+    if not listed:
+        raise InputNotFoundError(f"no input file matches {input_path!r} (file, folder or glob)")
+    recover_inflight(spark, lake, ctx.source, ctx.dataset)
+    done = set() if reprocess else processed_keys(spark, lake.ledger, ctx.source, ctx.dataset)
+    todo = unprocessed(listed, done)
+    skipped = len(listed) - len(todo)
+    mark_inflight(lake.inflight(ctx.source, ctx.dataset), ctx.run_id)
+
+    checked = check_files(todo)
+    reports = {c.info.uri: FileReport(c.info.uri) for c in checked}
+    unreadable = [c for c in checked if c.readability in ("truncated_gzip", "binary")]
+    readable = [c for c in checked if c.readability == "ok"]
+    header_rejects = {
+        c.info.uri: problem for c in readable if (problem := header_problem(contract, c.first_line)) is not None
+    }
+    main_files = [c for c in readable if c.info.uri not in header_rejects]
+
+    main: Measured | None = None
+    if main_files:
+        main = measure(keep_raw_of_bad_records(parse_files(spark, contract, main_files)), main_files)
+
+    # Classify each file from the measuring pass; structural changes are rejected whole.
+    rejects: dict[str, tuple[str, str]] = {}
+    for uri, problem in header_rejects.items():
+        reports[uri].verdict = Verdict.STRUCTURAL_CHANGE
+        reports[uri].evidence = problem.evidence
+        rejects[uri] = ("structural_change", problem.detail)
+    if main is not None:
+        for uri, stats in main.files.items():
+            verdict = classify_file(contract, stats)
+            reports[uri].verdict = verdict.verdict
+            reports[uri].evidence = verdict.evidence
+            if verdict.verdict == Verdict.STRUCTURAL_CHANGE:
+                rejects[uri] = ("structural_change", verdict.detail)
+
+    quarantine_dir = lake.quarantine(ctx.source, ctx.dataset, ctx.run_id)
+    quarantined: dict[str, str] = {}
+    for c in unreadable:
+        reports[c.info.uri].verdict = Verdict.FILE_CORRUPT
+        reports[c.info.uri].evidence = {"reason": c.detail}
+        quarantined[c.info.uri] = quarantine_file(c.info.uri, quarantine_dir)
+    for uri in rejects:
+        quarantined[uri] = quarantine_file(uri, quarantine_dir)
+    for uri, target in quarantined.items():
+        reports[uri].quarantined_to = target
+
+    dead_frames: list[DataFrame] = []
+    valid_frame: DataFrame | None = None
+    expected_valid = 0
+    expected_dead = 0
+    if main is not None:
+        spark_names_rejected = [name for name, uri in main.uri_of.items() if uri in rejects]
+        routed = (
+            main.frame.transform(with_source_line, main.chunk_offsets)
+            .transform(records)
+            .where(~F.col("_source_file").isin(spark_names_rejected))
+            .transform(error_type)
+        )
+        valid_frame = routed.transform(valid_rows, contract, ctx)
+        dead_frames.append(routed.transform(dead_letter_rows, ctx))
+        for uri, stats in main.files.items():
+            if uri in rejects:
+                continue
+            _count_into(reports[uri], stats)
+            expected_valid += stats.good
+            expected_dead += stats.bad
+
+    rejected_measured: Measured | None = None
+    rejected_files = [c for c in readable if c.info.uri in rejects]
+    if rejected_files:
+        rejected_measured = measure(parse_files(spark, contract, rejected_files), rejected_files)
+        file_errors = {name: rejects[uri] for name, uri in rejected_measured.uri_of.items()}
+        dead_frames.append(
+            rejected_measured.frame.transform(with_source_line, rejected_measured.chunk_offsets)
+            .transform(records)
+            .transform(with_file_errors, file_errors)
+            .transform(error_type)
+            .transform(dead_letter_rows, ctx)
+        )
+        for uri, stats in rejected_measured.files.items():
+            reports[uri].records_read = stats.records
+            reports[uri].records_dead_lettered = stats.records
+            expected_dead += stats.records
+    if unreadable:
+        dead_frames.append(_unreadable_rows(spark, unreadable, ctx, quarantined))
+        for c in unreadable:
+            reports[c.info.uri].records_read = 1
+            reports[c.info.uri].records_dead_lettered = 1
+        expected_dead += len(unreadable)
+
+    gate_note = None
+    if gate is not None and valid_frame is not None:
+        valid_frame = gate(valid_frame)
+
+    written_valid = 0
+    if valid_frame is not None and expected_valid:
+        written_valid = append_delta(
+            valid_frame, lake.table(ctx.source, ctx.dataset), partition_by=("ingest_date",), merge_schema=True
+        )
+    written_dead = 0
+    if dead_frames and expected_dead:
+        dead = dead_frames[0]
+        for frame in dead_frames[1:]:
+            dead = dead.unionByName(frame)
+        written_dead = append_delta(dead, lake.dead_letter, partition_by=("source", "ingest_date"))
+        error_zone_df = spark.read.format("delta").load(lake.dead_letter).where(F.col("run_id") == ctx.run_id)
+        write_error_zone(error_zone_df, lake.error_zone(ctx.source, ctx.run_id))
+
+    for measured in (main, rejected_measured):
+        if measured is not None:
+            measured.unpersist()
+
+    records_read = sum(r.records_read for r in reports.values())
+    if written_valid != expected_valid or written_dead != expected_dead or records_read != written_valid + written_dead:
+        raise ConservationError(
+            f"conservation check failed for run {ctx.run_id}: read {records_read}, expected valid {expected_valid} "
+            f"(written {written_valid}), expected dead letters {expected_dead} (written {written_dead}); "
+            "the run stays marked in flight and its rows are removed by the next run"
+        )
+
+    if todo:
+        append_delta(_ledger_rows(spark, todo, ctx, reports), lake.ledger)
+    status, exit_code = _status(list(reports.values()), written_dead)
+    ended = utc_now()
+    by_type: dict[str, int] = {}
+    if main is not None:
+        for uri, stats in main.files.items():
+            if uri not in rejects:
+                for kind, n in stats.errors_by_type.items():
+                    by_type[kind] = by_type.get(kind, 0) + n
+    for uri in rejects:
+        by_type["structural_change"] = by_type.get("structural_change", 0) + reports[uri].records_dead_lettered
+    if unreadable:
+        by_type["file_corrupt"] = len(unreadable)
+    summary: dict[str, Any] = {
+        "run_id": ctx.run_id,
+        "job_name": job_name,
+        "source": ctx.source,
+        "dataset": ctx.dataset,
+        "contract_version": ctx.contract_version,
+        "status": status,
+        "exit_code": exit_code,
+        "records_read": records_read,
+        "records_valid": written_valid,
+        "records_dead_lettered": written_dead,
+        "dead_letters_by_type": dict(sorted(by_type.items())),
+        "files": [_file_summary(r) for r in reports.values()],
+        "files_skipped_already_processed": skipped,
+        "files_quarantined": len(quarantined),
+        "verdicts": {r.uri: str(r.verdict) for r in reports.values()},
+        "schema_drift_detected": any(r.verdict == Verdict.STRUCTURAL_CHANGE for r in reports.values()),
+        "corrupt_ratio_pct": round(100.0 * written_dead / records_read, 4) if records_read else 0.0,
+        "started_at": iso(started),
+        "ended_at": iso(ended),
+        "duration_seconds": round((ended - started).total_seconds(), 3),
+        "message": _message(status, records_read, written_valid, written_dead, skipped, gate_note),
+        "lake_path": lake.root,
+    }
+    write_run(spark, lake.runs, summary)
+    clear_inflight(lake.inflight(ctx.source, ctx.dataset), ctx.run_id)
+    return summary
+
+
+def _count_into(report: FileReport, stats: FileStats) -> None:
+    report.records_read = stats.records
+    report.records_valid = stats.good
+    report.records_dead_lettered = stats.bad
+
+
+def _file_summary(report: FileReport) -> dict[str, Any]:
+    return {
+        "path": report.uri,
+        "records_read": report.records_read,
+        "records_valid": report.records_valid,
+        "records_dead_lettered": report.records_dead_lettered,
+        "verdict": str(report.verdict),
+        "evidence": report.evidence,
+        "quarantined_to": report.quarantined_to,
+    }
+
+
+def _message(status: str, read: int, valid: int, dead: int, skipped: int, note: str | None) -> str:
+    text = f"{status}: read {read} records, {valid} valid, {dead} dead-lettered"
+    if skipped:
+        text += f"; {skipped} file(s) skipped as already processed (use --reprocess to force)"
+    if note:
+        text += f"; {note}"
+    return text

@@ -1,0 +1,19 @@
+"""Logging set-up for jobs: one line per event, UTC timestamps, quiet Spark/py4j."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = logging.Formatter("%(asctime)sZ %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("py4j", "botocore", "urllib3", "kafka", "great_expectations"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,106 @@
+"""Parse CSV records against a contract: a pure ``DataFrame -> DataFrame`` transform.
+
+Each line is parsed as text fields with ``from_csv`` (PERMISSIVE, with the corrupt-record
+column: a row with too few or too many fields is flagged), then every field is cast to its
+contract type one by one, so a type error names the field and the value. The contract's quote
+and escape are used; RFC 4180 doubled quotes need ``escape='"'`` (Spark's default is ``\\``).
+The header line of each file is marked ``_header`` (the job checks it against the contract).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from feedguard.checks import cast_from_text, collect_errors, contract_checks, error, error_if, preview, sql_name
+from feedguard.contract import Contract
+from feedguard.schema import CORRUPT_COLUMN, string_schema
+
+BAD_CHARS = "[\\x{FFFD}\\x{0000}]"
+
+
+def csv_options(contract: Contract) -> dict[str, str]:
+    opts = contract.csv
+    return {
+        "mode": "PERMISSIVE",
+        "columnNameOfCorruptRecord": CORRUPT_COLUMN,
+        "sep": opts.delimiter,
+        "quote": opts.quote,
+        "escape": opts.escape,
+    }
+
+
+def _field_count(contract: Contract) -> Column:
+    """Fields on the line, counting delimiters outside quoted sections."""
+    quote = re.escape(contract.csv.quote)
+    unquoted = F.regexp_replace("_line", f"{quote}(?:[^{quote}]|{quote}{quote})*{quote}", "x")
+    delimiter = re.escape(contract.csv.delimiter)
+    return F.size(F.split(unquoted, delimiter))
+
+
+def _shape_error(contract: Contract) -> Column:
+    expected = len(contract.fields)
+    count = _field_count(contract)
+    quotes = F.length("_line") - F.length(F.regexp_replace("_line", re.escape(contract.csv.quote), ""))
+    return (
+        F.when(quotes % 2 == 1, error("malformed_csv", None, "unbalanced quote"))
+        .when(count > expected, error("extra_columns", None, F.format_string(f"%d fields, the contract has {expected}", count)))
+        .when(count < expected, error("missing_columns", None, F.format_string(f"%d fields, the contract has {expected}", count)))
+        .otherwise(error("malformed_csv", None, "the line could not be parsed as CSV"))
+    )
+
+
+def _cast_errors(contract: Contract) -> list[Column]:
+    errors = []
+    for spec in contract.fields:
+        text = F.col("_p").getField(spec.name)
+        typed = F.col(spec.name)
+        detail = F.concat(F.lit(f"{spec.name} expected {spec.type}, got "), preview(text))
+        errors.append(error_if(text.isNotNull() & typed.isNull(), "type_mismatch", spec.name, detail))
+    return errors
+
+
+def _record_errors(contract: Contract) -> Column:
+    encoding = error_if(
+        F.col("_line").rlike(BAD_CHARS),
+        "encoding_error",
+        None,
+        "the record contains bytes that are not valid UTF-8 (shown as U+FFFD) or NUL characters",
+    )
+    shape = F.when(F.col("_p").getField(CORRUPT_COLUMN).isNotNull(), _shape_error(contract))
+    first = collect_errors([encoding, shape])
+    typed = {f.name: F.col(f.name) for f in contract.fields}
+    rest = collect_errors([*_cast_errors(contract), *contract_checks(contract, typed)])
+    return F.when(F.size(first) > 0, first).otherwise(rest)
+
+
+def parse_csv_records(df: DataFrame, contract: Contract) -> DataFrame:
+    """Parse ``_raw`` as one CSV record per line and attach ``_errors``."""
+    first_line = (F.col("_block_start") == 0) & (F.col("_row_in_block") == 0)
+    line = F.when(first_line, F.regexp_replace("_raw", "^\ufeff", "")).otherwise(F.col("_raw"))
+    header = first_line if contract.csv.header else F.lit(False)
+    parsed = df.select(
+        *df.columns,
+        line.alias("_line"),
+        header.alias("_header"),
+    ).select(
+        "*",
+        F.from_csv("_line", string_schema(contract).simpleString(), csv_options(contract)).alias("_p"),
+    )
+    typed = parsed.select(
+        "*",
+        *[cast_from_text(sql_name("_p", f.name), f, contract.timestamp_format).alias(f.name) for f in contract.fields],
+    )
+    blank = F.trim(F.col("_line")) == ""
+    skip = blank | F.col("_header")
+    return typed.select(
+        *df.columns,
+        blank.alias("_blank"),
+        "_header",
+        *contract.field_names,
+        F.when(skip, F.array().cast("array<struct<type:string,field:string,detail:string>>"))
+        .otherwise(_record_errors(contract))
+        .alias("_errors"),
+    )

@@ -1,0 +1,131 @@
+"""Parse JSON records against a contract: a pure ``DataFrame -> DataFrame`` transform.
+
+Input: the lineage columns of :mod:`feedguard.sources` (``_raw`` holds one record's text).
+Output: the same columns plus ``_blank``, ``_header`` (always false here), every contract field
+typed, and ``_errors`` (empty for a valid record).
+
+Spark's PERMISSIVE JSON parse silently accepts some bad records; each is caught here:
+trailing content after the object (``{...} x``, ``{...}}``), a top-level array or scalar,
+keys the contract lacks (dropped by Spark), and keys that differ from a field only in case
+(the field becomes NULL with no corrupt flag).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from feedguard.checks import collect_errors, contract_checks, error, error_if, preview
+from feedguard.contract import Contract
+from feedguard.schema import CORRUPT_COLUMN, spark_schema
+
+BAD_CHARS = "[\\x{FFFD}\\x{0000}]"
+
+
+def json_options(contract: Contract) -> dict[str, str]:
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN}
+    if contract.timestamp_format:
+        options["timestampFormat"] = contract.timestamp_format
+    return options
+
+
+def _key_errors(contract: Contract) -> list[Column]:
+    names = list(contract.field_names)
+    lowered = F.array(*[F.lit(n.lower()) for n in names])
+    unknown = F.array_except(F.col("_keys"), F.array(*[F.lit(n) for n in names]))
+    case_only = F.filter(unknown, lambda k: F.array_contains(lowered, F.lower(k)))
+    truly_unknown = F.filter(unknown, lambda k: ~F.array_contains(lowered, F.lower(k)))
+    return [
+        error_if(
+            F.size(case_only) > 0,
+            "field_case_mismatch",
+            F.array_join(F.array_sort(case_only), ","),
+            F.concat(F.lit("keys differ from contract fields only in case: "), F.array_join(case_only, ", ")),
+        ),
+        error_if(
+            F.size(truly_unknown) > 0,
+            "unexpected_field",
+            F.array_join(F.array_sort(truly_unknown), ","),
+            F.concat(F.lit("keys not in the contract: "), F.array_join(truly_unknown, ", ")),
+        ),
+    ]
+
+
+def _type_errors(contract: Contract) -> list[Column]:
+    errors = []
+    for spec in contract.fields:
+        value = F.get_json_object("_raw", f"$.{spec.name}")
+        mismatch = (
+            F.col("_corrupt").isNotNull()
+            & F.col(spec.name).isNull()
+            & F.array_contains("_keys", spec.name)
+            & value.isNotNull()
+        )
+        detail = F.concat(F.lit(f"{spec.name} expected {spec.type}, got "), preview(value))
+        errors.append(error_if(mismatch, "type_mismatch", spec.name, detail))
+    return errors
+
+
+def _record_errors(contract: Contract) -> Column:
+    syntax_ok = F.col("_wrapped_len").isNotNull()
+    is_object = F.col("_first_char") == "{"
+    encoding = error_if(
+        F.col("_raw").rlike(BAD_CHARS),
+        "encoding_error",
+        None,
+        "the record contains bytes that are not valid UTF-8 (shown as U+FFFD) or NUL characters",
+    )
+    doc = error_if(F.col("_doc_error").isNotNull(), "malformed_json", None, F.col("_doc_error"))
+    structural = F.when(
+        ~syntax_ok,
+        F.array(
+            F.when(
+                F.col("_corrupt").isNull(),
+                error("malformed_json", None, "trailing content after the JSON object"),
+            ).otherwise(error("malformed_json", None, "the line is not valid JSON"))
+        ),
+    ).when(
+        ~is_object,
+        F.array(error("not_an_object", None, F.concat(F.lit("expected a JSON object, got a value starting with "), preview(F.col("_first_char"))))),
+    ).when(
+        F.col("_wrapped_len") > 1,
+        F.array(error("malformed_json", None, "more than one JSON value on the line")),
+    )
+    specific = collect_errors([*_key_errors(contract), *_type_errors(contract)])
+    fallback = F.when(
+        (F.size(specific) == 0) & F.col("_corrupt").isNotNull(),
+        F.array(error("type_mismatch", None, "a nested value does not match the contract type")),
+    ).otherwise(specific)
+    checks = collect_errors(contract_checks(contract, {f.name: F.col(f.name) for f in contract.fields}))
+    first = collect_errors([doc, encoding])
+    content = F.coalesce(structural, F.concat(fallback, checks))
+    return F.when(F.size(first) > 0, first).otherwise(content)
+
+
+def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
+    """Parse ``_raw`` with the contract schema (PERMISSIVE) and attach ``_errors``."""
+    parsed = df.select(
+        *df.columns,
+        F.from_json("_raw", spark_schema(contract), json_options(contract)).alias("_p"),
+        F.expr("json_array_length(concat('[', _raw, ']'))").alias("_wrapped_len"),
+        F.expr("json_object_keys(_raw)").alias("_keys"),
+        F.regexp_extract("_raw", r"^\s*(.)", 1).alias("_first_char"),
+    )
+    typed = parsed.select(
+        *df.columns,
+        *[F.col("_p").getField(name).alias(name) for name in contract.field_names],
+        F.col("_p").getField(CORRUPT_COLUMN).alias("_corrupt"),
+        "_wrapped_len",
+        "_keys",
+        "_first_char",
+    )
+    blank = F.trim(F.regexp_replace("_raw", r"\s", "")) == ""
+    return typed.select(
+        *df.columns,
+        blank.alias("_blank"),
+        F.lit(False).alias("_header"),
+        *contract.field_names,
+        F.when(blank, F.array().cast("array<struct<type:string,field:string,detail:string>>"))
+        .otherwise(_record_errors(contract))
+        .alias("_errors"),
+    )

@@ -1,0 +1,55 @@
+"""Spark schemas generated from a contract (never written twice).
+
+Example::
+
+    schema = spark_schema(contract)                 # typed, with the corrupt-record column
+    text_schema = string_schema(contract)           # every top-level field as string (CSV)
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import types as T
+
+from feedguard.contract import DECIMAL_RE, Contract, FieldSpec
+
+CORRUPT_COLUMN = "_corrupt_record"
+
+_PRIMITIVES: dict[str, T.DataType] = {
+    "string": T.StringType(),
+    "integer": T.IntegerType(),
+    "long": T.LongType(),
+    "double": T.DoubleType(),
+    "boolean": T.BooleanType(),
+    "date": T.DateType(),
+    "timestamp": T.TimestampType(),
+}
+
+
+def field_type(spec: FieldSpec) -> T.DataType:
+    """The Spark type of one contract field (recursing into structs and arrays)."""
+    if spec.type == "struct":
+        assert spec.fields is not None
+        return T.StructType([T.StructField(f.name, field_type(f), True) for f in spec.fields])
+    if spec.type == "array":
+        assert spec.items is not None
+        return T.ArrayType(field_type(spec.items), True)
+    match = DECIMAL_RE.match(spec.type)
+    if match:
+        return T.DecimalType(int(match[1]), int(match[2]))
+    return _PRIMITIVES[spec.type]
+
+
+def spark_schema(contract: Contract, *, corrupt_column: bool = True) -> T.StructType:
+    """The typed schema of the contract; all fields nullable (required is checked, not enforced)."""
+    fields = [T.StructField(f.name, field_type(f), True) for f in contract.fields]
+    if corrupt_column:
+        fields.append(T.StructField(CORRUPT_COLUMN, T.StringType(), True))
+    return T.StructType(fields)
+
+
+def string_schema(contract: Contract, *, corrupt_column: bool = True) -> T.StructType:
+    """Every top-level field as a string: CSV is parsed as text, then cast field by field."""
+    fields = [T.StructField(f.name, T.StringType(), True) for f in contract.fields]
+    if corrupt_column:
+        fields.append(T.StructField(CORRUPT_COLUMN, T.StringType(), True))
+    return T.StructType(fields)
