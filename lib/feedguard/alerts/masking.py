@@ -54,10 +54,9 @@ def mask_text(
         text = _mask_csv(text, names, csv_columns, delimiter)
     text = _mask_json_values(text, names)
     text = _mask_key_values(text, names)
-    text = _EMAIL_RE.sub(MASK, text)
     for pattern in _TOKEN_RES:
         text = pattern.sub(MASK, text)
-    return text
+    return _EMAIL_RE.sub(MASK, text)
 
 
 def _field_names(pii_fields: Iterable[str]) -> frozenset[str]:
