@@ -1,4 +1,4 @@
-"""deploy/package.py (`make package`) builds the wheel, the jobs zip, the loose scripts, jars and a manifest."""
+"""deploy/package.py (`make package`): the wheel, the jobs zip, loose scripts, jars and a manifest."""
 
 from __future__ import annotations
 
