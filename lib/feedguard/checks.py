@@ -49,6 +49,20 @@ def collect_errors(candidates: Iterable[Column]) -> Column:
     return F.filter(F.array(*items), lambda e: e.isNotNull())
 
 
+def without_shadowed_missing(errors: Column) -> Column:
+    """Drop "missing" errors for fields that are NULL only because their value failed to cast."""
+    return F.filter(
+        errors,
+        lambda e: ~(
+            (e.getField("type") == "missing_required_field")
+            & F.exists(
+                errors,
+                lambda t: (t.getField("type") == "type_mismatch") & (t.getField("field") == e.getField("field")),
+            )
+        ),
+    )
+
+
 def preview(value: Column) -> Column:
     """A short, quoted preview of a value for an error message."""
     text = value.cast(T.StringType())

@@ -14,7 +14,16 @@ import re
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from feedguard.checks import cast_from_text, collect_errors, contract_checks, error, error_if, preview, sql_name
+from feedguard.checks import (
+    cast_from_text,
+    collect_errors,
+    contract_checks,
+    error,
+    error_if,
+    preview,
+    sql_name,
+    without_shadowed_missing,
+)
 from feedguard.contract import Contract
 from feedguard.schema import CORRUPT_COLUMN, string_schema
 
@@ -73,7 +82,7 @@ def _record_errors(contract: Contract) -> Column:
     first = collect_errors([encoding, shape])
     typed = {f.name: F.col(f.name) for f in contract.fields}
     rest = collect_errors([*_cast_errors(contract), *contract_checks(contract, typed)])
-    return F.when(F.size(first) > 0, first).otherwise(rest)
+    return F.when(F.size(first) > 0, first).otherwise(without_shadowed_missing(rest))
 
 
 def parse_csv_records(df: DataFrame, contract: Contract) -> DataFrame:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from feedguard.checks import collect_errors, contract_checks, error, error_if, preview
+from feedguard.checks import collect_errors, contract_checks, error, error_if, preview, without_shadowed_missing
 from feedguard.contract import Contract
 from feedguard.schema import CORRUPT_COLUMN, spark_schema
 
@@ -98,7 +98,7 @@ def _record_errors(contract: Contract) -> Column:
     ).otherwise(specific)
     checks = collect_errors(contract_checks(contract, {f.name: F.col(f.name) for f in contract.fields}))
     first = collect_errors([doc, encoding])
-    content = F.coalesce(structural, F.concat(fallback, checks))
+    content = F.coalesce(structural, without_shadowed_missing(F.concat(fallback, checks)))
     return F.when(F.size(first) > 0, first).otherwise(content)
 
 

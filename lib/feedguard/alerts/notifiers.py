@@ -205,7 +205,7 @@ def sns_client(
 ) -> Any:
     """An SNS client with botocore's standard retry mode and short timeouts."""
     config = Config(
-        retries={"mode": "standard", "max_attempts": max_attempts}, connect_timeout=5, read_timeout=10
+        retries={"mode": "standard", "total_max_attempts": max_attempts}, connect_timeout=5, read_timeout=10
     )
     return (session or boto3.Session()).client(
         "sns", region_name=region_name, endpoint_url=endpoint_url, config=config

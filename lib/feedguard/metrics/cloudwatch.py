@@ -54,7 +54,7 @@ def cloudwatch_client(
 ) -> Any:
     """A CloudWatch client with botocore's standard retries (backoff, throttling aware), short timeouts."""
     config = Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
     )
@@ -75,8 +75,9 @@ def metric_datum(metric: Metric) -> dict[str, Any]:
 
 
 def datum_size(datum: dict[str, Any]) -> int:
-    """Bytes one datum adds to a request: its JSON length, an upper bound of the CBOR wire size."""
-    return len(json.dumps(datum, default=str, separators=(",", ":")).encode("utf-8")) + 1
+    """Bytes one datum adds to a request: its JSON length as botocore writes it, with the timestamp as
+    an ISO string (longer than the epoch number on the wire); also an upper bound of the CBOR size."""
+    return len(json.dumps(datum, default=str).encode("utf-8")) + 2
 
 
 def batches(
