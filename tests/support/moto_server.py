@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import socket
@@ -101,7 +102,11 @@ def cbor_error_body(error_type: str, message: str) -> bytes:
 
 @dataclass
 class ThrottlingProxy:
-    """Forwards to moto, answering the first ``throttle`` PutMetricData calls with a Throttling error."""
+    """Forwards to moto, answering the first ``throttle`` PutMetricData calls with a Throttling error.
+
+    ``request_sizes`` records the uncompressed body size of every PutMetricData request
+    (botocore gzips large CloudWatch requests).
+    """
 
     url: str
     throttle: int = 0
@@ -120,21 +125,15 @@ def throttling_proxy(target: str, throttle: int) -> Iterator[ThrottlingProxy]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            if self.path.endswith("/operation/PutMetricData"):
+            target = self.headers.get("X-Amz-Target", "")
+            if target.endswith(".PutMetricData") or self.path.endswith("/operation/PutMetricData"):
                 with proxy.lock:
                     proxy.put_requests += 1
-                    proxy.request_sizes.append(len(body))
+                    gzipped = self.headers.get("Content-Encoding", "") == "gzip"
+                    proxy.request_sizes.append(len(gzip.decompress(body) if gzipped else body))
                     throttled = proxy.put_requests <= proxy.throttle
                 if throttled:
-                    self._answer(
-                        400,
-                        {
-                            "smithy-protocol": "rpc-v2-cbor",
-                            "Content-Type": "application/cbor",
-                            "x-amzn-query-error": "Throttling;Sender",
-                        },
-                        cbor_error_body("com.amazonaws.cloudwatch#Throttling", "Rate exceeded"),
-                    )
+                    self._throttle(cbor=not target)
                     return
             conn = http.client.HTTPConnection(upstream.hostname or "127.0.0.1", upstream.port, timeout=30)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
@@ -145,6 +144,18 @@ def throttling_proxy(target: str, throttle: int) -> Iterator[ThrottlingProxy]:
             passed = {k: v for k, v in response.getheaders() if k.lower() not in skip}
             conn.close()
             self._answer(response.status, passed, payload)
+
+        def _throttle(self, cbor: bool) -> None:
+            """CloudWatch's Throttling error in the protocol of the request (AWS JSON 1.0 or RPC v2 CBOR)."""
+            error_type, message = "com.amazonaws.cloudwatch#Throttling", "Rate exceeded"
+            headers = {"x-amzn-query-error": "Throttling;Sender"}
+            if cbor:
+                headers.update({"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"})
+                body = cbor_error_body(error_type, message)
+            else:
+                headers["Content-Type"] = "application/x-amz-json-1.0"
+                body = json.dumps({"__type": error_type, "message": message}).encode()
+            self._answer(400, headers, body)
 
         def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
             self.send_response(status)
