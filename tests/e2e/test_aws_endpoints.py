@@ -248,6 +248,46 @@ def test_unreachable_cloudwatch_spools_then_the_next_run_flushes_first(
     ]
 
 
+def test_spooled_metrics_too_old_for_cloudwatch_or_unreadable_are_dropped(
+    moto: MotoEndpoint, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool.jsonl"
+    dims = tuple((d["Name"], d["Value"]) for d in DIMENSIONS)
+    recent = datetime.now(UTC) - timedelta(days=1)
+    lines = [
+        {"namespace": NAMESPACE, **Metric("RecordsRead", 5.0, "Count", dims, recent).to_json()},
+        {
+            "namespace": NAMESPACE,
+            **Metric("RecordsRead", 9.0, "Count", dims, recent - timedelta(days=14)).to_json(),
+        },
+    ]
+    spool.write_text("\n".join(json.dumps(line) for line in lines) + "\n{torn line\n")
+    client = cloudwatch_client(session=moto.session, endpoint_url=moto.url)
+
+    result = CloudWatchPublisher(client, spool_path=spool).publish([])
+
+    assert (result.sent, result.flushed, result.dropped, result.spooled, result.ok) == (0, 1, 2, 0, False)
+    assert datapoints(moto.client("cloudwatch"), "RecordsRead", recent) == [(minute(recent), 5.0)]
+    assert not spool.exists()
+
+
+def test_metrics_cloudwatch_rejects_are_dropped_not_spooled(moto: MotoEndpoint, tmp_path: Path) -> None:
+    with throttling_proxy(moto.url, throttle=1, error="InvalidParameterValue") as proxy:
+        client = cloudwatch_client(session=moto.session, endpoint_url=proxy.url, max_attempts=3)
+        result = CloudWatchPublisher(client, spool_path=tmp_path / "spool.jsonl").publish(
+            metrics_from_summary(summary_at(datetime.now(UTC)), "test", "ingest_files")
+        )
+
+    assert (result.sent, result.dropped, result.spooled, result.error, proxy.put_requests) == (
+        0,
+        7,
+        0,
+        "ClientError InvalidParameterValue",
+        1,
+    )
+    assert not (tmp_path / "spool.jsonl").exists()
+
+
 def test_strict_publisher_raises_and_spools_nothing(moto: MotoEndpoint, tmp_path: Path) -> None:
     down = cloudwatch_client(session=moto.session, endpoint_url=closed_endpoint(), max_attempts=1)
     publisher = CloudWatchPublisher(down, spool_path=tmp_path / "spool.jsonl", strict=True)
@@ -423,7 +463,10 @@ def test_failure_alerts_once_on_both_channels_then_one_resolved(moto: MotoEndpoi
             "[feedguard] CRITICAL quickbite/orders: structural change (run r-1)",
             ["oncall", "owner:orders-team@quickbite.example"],
         ),
-        ("[feedguard] INFO quickbite/orders: resolved (run r-3)", ["oncall"]),
+        (
+            "[feedguard] INFO quickbite/orders: resolved (run r-3)",
+            ["oncall", "owner:orders-team@quickbite.example"],
+        ),
     ]
     assert {k: v["Value"] for k, v in sent[0][3].items()} == {
         "kind": "structural_change",

@@ -110,16 +110,17 @@ class ThrottlingProxy:
 
     url: str
     throttle: int = 0
+    error: str = "Throttling"
     put_requests: int = 0
     request_sizes: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @contextmanager
-def throttling_proxy(target: str, throttle: int) -> Iterator[ThrottlingProxy]:
-    """A local HTTP proxy to ``target`` whose first ``throttle`` PutMetricData requests are throttled."""
+def throttling_proxy(target: str, throttle: int, error: str = "Throttling") -> Iterator[ThrottlingProxy]:
+    """A local HTTP proxy to ``target``; its first ``throttle`` PutMetricData requests fail with ``error``."""
     port = free_port()
-    proxy = ThrottlingProxy(f"http://127.0.0.1:{port}", throttle=throttle)
+    proxy = ThrottlingProxy(f"http://127.0.0.1:{port}", throttle=throttle, error=error)
     upstream = urlsplit(target)
 
     class Handler(BaseHTTPRequestHandler):
@@ -146,9 +147,9 @@ def throttling_proxy(target: str, throttle: int) -> Iterator[ThrottlingProxy]:
             self._answer(response.status, passed, payload)
 
         def _throttle(self, cbor: bool) -> None:
-            """CloudWatch's Throttling error in the protocol of the request (AWS JSON 1.0 or RPC v2 CBOR)."""
-            error_type, message = "com.amazonaws.cloudwatch#Throttling", "Rate exceeded"
-            headers = {"x-amzn-query-error": "Throttling;Sender"}
+            """CloudWatch's error in the protocol of the request (AWS JSON 1.0 or RPC v2 CBOR)."""
+            error_type, message = f"com.amazonaws.cloudwatch#{proxy.error}", "injected by the test proxy"
+            headers = {"x-amzn-query-error": f"{proxy.error};Sender"}
             if cbor:
                 headers.update({"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"})
                 body = cbor_error_body(error_type, message)

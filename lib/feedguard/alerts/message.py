@@ -80,7 +80,7 @@ def format_alert(
         lines += _samples(samples, pii_fields, csv_columns, csv_delimiter, max_samples)
     lines += ["", f"What to do: {_action(alert, summary)}"]
     owners = [r.removeprefix("owner:") for r in alert.recipients if r != ONCALL]
-    if owners:
+    if owners and alert.kind != "resolved":
         lines.append(f"Contract owner: {', '.join(owners)} (action needed)")
     docs = summary.get("docs_path")
     lines.append(f"Data Docs: {docs}" if docs else "Data Docs: none for this run")

@@ -211,7 +211,9 @@ def alerts_for_run(
         elif was is not None:
             cleared.append(was)
     if cleared:
-        alerts.append(Alert("resolved", "info", source, dataset, run_id, resolved=tuple(cleared)))
+        owner_told = any(p.kind == "structural_change" for p in cleared) and thresholds.owner
+        recipients = (ONCALL, f"owner:{thresholds.owner}") if owner_told else (ONCALL,)
+        alerts.append(Alert("resolved", "info", source, dataset, run_id, recipients, tuple(cleared)))
     return alerts, previous_state.with_dataset(source, dataset, after)
 
 
