@@ -64,11 +64,12 @@ def _decompressed_head(info: FileInfo) -> bytes:
 
 
 def looks_binary(head: bytes) -> bool:
-    """True when a large share of the bytes are control characters (not text)."""
+    """True when a large share of the characters are control characters or invalid UTF-8."""
     if not head:
         return False
-    controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS)
-    return controls / len(head) > BINARY_CONTROL_SHARE
+    text = head.decode("utf-8", errors="replace")
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ord(ch) not in _TEXT_CONTROLS))
+    return bad / len(text) > BINARY_CONTROL_SHARE
 
 
 def _first_line(head: bytes) -> str:

@@ -220,16 +220,21 @@ def run_file_ingest(
     written_valid = 0
     if valid_frame is not None and expected_valid:
         written_valid = append_delta(
-            valid_frame, lake.table(ctx.source, ctx.dataset), partition_by=("ingest_date",), merge_schema=True
+            valid_frame,
+            lake.table(ctx.source, ctx.dataset),
+            commit_tag=f"{ctx.run_id}:valid",
+            partition_by=("ingest_date",),
+            merge_schema=True,
         )
     written_dead = 0
     if dead_frames and expected_dead:
         dead = dead_frames[0]
         for frame in dead_frames[1:]:
             dead = dead.unionByName(frame)
-        written_dead = append_delta(dead, lake.dead_letter, partition_by=("source", "ingest_date"))
-        error_zone_df = spark.read.format("delta").load(lake.dead_letter).where(F.col("run_id") == ctx.run_id)
-        write_error_zone(error_zone_df, lake.error_zone(ctx.source, ctx.run_id))
+        written_dead = append_delta(
+            dead, lake.dead_letter, commit_tag=f"{ctx.run_id}:dead_letter", partition_by=("source", "ingest_date")
+        )
+        write_error_zone(dead, lake.error_zone(ctx.source, ctx.run_id))
 
     for measured in (main, rejected_measured):
         if measured is not None:
@@ -244,7 +249,7 @@ def run_file_ingest(
         )
 
     if todo:
-        append_delta(_ledger_rows(spark, todo, ctx, reports), lake.ledger)
+        append_delta(_ledger_rows(spark, todo, ctx, reports), lake.ledger, commit_tag=f"{ctx.run_id}:ledger")
     status, exit_code = _status(list(reports.values()), written_dead)
     ended = utc_now()
     by_type: dict[str, int] = {}

@@ -13,7 +13,9 @@ def configure_logging(level: int = logging.INFO) -> None:
     formatter.converter = time.gmtime
     handler.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    if not any(getattr(h, "_feedguard", False) for h in root.handlers):
+        handler._feedguard = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("py4j", "botocore", "urllib3", "kafka", "great_expectations"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -9,46 +9,34 @@ from pyspark.sql import functions as F
 from feedguard.storage import copy_file, join
 
 
-def committed_rows(spark: SparkSession, path: str, version: int | None = None) -> int:
-    """``numOutputRows`` of a Delta commit (the latest by default), from the table history."""
-    table = DeltaTable.forPath(spark, path)
-    history = table.history() if version is not None else table.history(1)
-    if version is not None:
-        history = history.where(F.col("version") == version)
-    row = history.select("version", "operationMetrics").first()
-    if row is None:
-        return 0
-    return int((row["operationMetrics"] or {}).get("numOutputRows", "0"))
-
-
-def table_version(spark: SparkSession, path: str) -> int | None:
-    """The current version of a Delta table, or None when it does not exist yet."""
-    if not DeltaTable.isDeltaTable(spark, path):
-        return None
-    row = DeltaTable.forPath(spark, path).history(1).select("version").first()
-    return None if row is None else int(row["version"])
-
-
 def append_delta(
     df: DataFrame,
     path: str,
     *,
+    commit_tag: str,
     partition_by: tuple[str, ...] = (),
     merge_schema: bool = False,
 ) -> int:
-    """Append ``df`` to the Delta table at ``path``; return the number of rows the commit wrote."""
-    spark = df.sparkSession
-    before = table_version(spark, path)
-    writer = df.write.format("delta").mode("append")
+    """Append ``df`` to the Delta table at ``path``; return the rows that commit wrote.
+
+    The commit is tagged (``userMetadata``) so its own ``numOutputRows`` is read back from the
+    table history: the count comes from Delta's log, not from a second count of the data.
+    """
+    writer = df.write.format("delta").mode("append").option("userMetadata", commit_tag)
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     if merge_schema:
         writer = writer.option("mergeSchema", "true")
     writer.save(path)
-    after = table_version(spark, path)
-    if after is None or after == before:
-        return 0
-    return committed_rows(spark, path, after)
+    spark = df.sparkSession
+    rows = (
+        DeltaTable.forPath(spark, path)
+        .history(5)
+        .where(F.col("userMetadata") == commit_tag)
+        .select("operationMetrics")
+        .collect()
+    )
+    return sum(int((r["operationMetrics"] or {}).get("numOutputRows", "0")) for r in rows)
 
 
 def write_error_zone(dead_letters: DataFrame, target: str) -> None:
