@@ -173,9 +173,10 @@ def _action(alert: Alert, s: Mapping[str, Any]) -> str:
 
 def _facts(s: Mapping[str, Any]) -> str:
     exit_code = s.get("exit_code")
+    version = str(s.get("contract_version", "?")).removeprefix("v")
     return (
         f"Source: {s.get('source')} | Dataset: {s.get('dataset')} | Run: {s.get('run_id')} | "
-        f"Contract: v{s.get('contract_version', '?')} | Status: {s.get('status')} (exit {exit_code})"
+        f"Contract: v{version} | Status: {s.get('status')} (exit {exit_code})"
     )
 
 

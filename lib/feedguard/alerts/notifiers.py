@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import urllib.error
@@ -179,7 +180,7 @@ class SlackWebhookNotifier:
                 return _Attempt(int(response.status), None)
         except urllib.error.HTTPError as exc:
             return _Attempt(exc.code, f"HTTP {exc.code}")
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             return _Attempt(None, f"{type(exc).__name__}: {type(reason).__name__}")
 
