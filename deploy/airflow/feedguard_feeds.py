@@ -23,7 +23,7 @@ EXIT_MEANINGS: Mapping[int, str] = {
     5: "conservation check failed (records_read != valid + dead-lettered)",
     75: "transient infrastructure failure (broker or AWS endpoint unreachable past its window)",
 }
-SUCCESS_STATUSES = frozenset({"succeeded", "success", "ok", "completed"})
+SUCCESS_STATUSES = ("succeeded", "success", "ok", "completed")
 
 # Task ids: the CloudWatch dashboard (deploy/monitoring) graphs these for every DAG.
 TASK_CHOOSE_RUNNER = "choose_runner"
@@ -107,7 +107,9 @@ def run_summary_problems(summary: Mapping[str, Any]) -> list[str]:
     problems = []
     status = str(summary.get("status", "")).lower()
     exit_code = summary.get("exit_code")
-    if status not in SUCCESS_STATUSES or exit_code not in (0, None):
+    # The exit code decides; the status ("succeeded", "succeeded_with_dead_letters", ...) when there is none.
+    ok = exit_code == 0 if isinstance(exit_code, int) else status.startswith(SUCCESS_STATUSES)
+    if not ok:
         meaning = EXIT_MEANINGS.get(exit_code, "unknown") if isinstance(exit_code, int) else "unknown"
         problems.append(f"status {status or '?'}, exit code {exit_code} ({meaning})")
     counts = [summary.get(k) for k in ("records_read", "records_valid", "records_dead_lettered")]

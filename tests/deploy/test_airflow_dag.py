@@ -167,6 +167,8 @@ def test_run_summary_problems_name_status_and_conservation() -> None:
         "records_dead_lettered": 2,
     }
     assert feeds.run_summary_problems(ok) == []
+    assert feeds.run_summary_problems({**ok, "status": "succeeded_with_dead_letters"}) == []
+    assert feeds.run_summary_problems({**ok, "exit_code": None}) == []
     assert feeds.run_summary_problems({**ok, "records_valid": 7}) == [
         "conservation broken: records_read 10 != valid 7 + dead-lettered 2"
     ]
