@@ -102,7 +102,7 @@ def parse_csv_records(df: DataFrame, contract: Contract) -> DataFrame:
         "*",
         *[cast_from_text(sql_name("_p", f.name), f, contract.timestamp_format).alias(f.name) for f in contract.fields],
     )
-    blank = F.trim(F.col("_line")) == ""
+    blank = F.col("_line").rlike(r"^\s*$")
     skip = blank | F.col("_header")
     return typed.select(
         *df.columns,

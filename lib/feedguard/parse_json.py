@@ -119,7 +119,7 @@ def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
         "_keys",
         "_first_char",
     )
-    blank = F.trim(F.regexp_replace("_raw", r"\s", "")) == ""
+    blank = F.col("_raw").rlike(r"^\s*$")
     return typed.select(
         *df.columns,
         blank.alias("_blank"),

@@ -44,6 +44,7 @@ TEST_CONF: Mapping[str, str] = {
     "spark.databricks.delta.snapshotPartitions": "2",
     "spark.databricks.delta.stalenessLimit": "0",
     "spark.sql.adaptive.enabled": "false",
+    "spark.driver.memory": "2g",
     "spark.driver.extraJavaOptions": "-XX:+UseParallelGC -Xss4m",
 }
 
