@@ -766,7 +766,7 @@ def template() -> dict[str, Any]:
         "Resources": resources,
         "Outputs": {
             "AlertsTopicArn": {
-                "Description": "Give this to the jobs (--alerts_topic_arn)",
+                "Description": "Give this to the jobs (--sns_topic_arn)",
                 "Value": ref("AlertsTopic"),
             },
             "DashboardName": {"Value": ref("Dashboard")},

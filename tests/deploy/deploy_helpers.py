@@ -20,19 +20,15 @@ JOB_SCRIPTS = {"ingest_files": "FILE_JOB_ARGS", "ingest_kafka": "KAFKA_JOB_ARGS"
 FALLBACK_FLAGS: Mapping[str, frozenset[str]] = {
     "ingest_files": frozenset({
         "JOB_NAME", "source", "dataset", "input_path", "lake_path", "run_id", "contracts_dir", "reprocess",
-        "environment", "metrics", "metrics_namespace", "strict_metrics",
+        "environment", "metrics", "metrics_namespace", "strict_metrics", "alerts", "sns_topic_arn",
+        "slack_secret_id",
     }),
     "ingest_kafka": frozenset({
         "JOB_NAME", "source", "dataset", "bootstrap_servers", "topic", "lake_path", "run_id",
         "contracts_dir", "max_offsets_per_partition", "expected_downtime_minutes", "environment", "metrics",
-        "metrics_namespace", "strict_metrics",
+        "metrics_namespace", "strict_metrics", "alerts", "sns_topic_arn", "slack_secret_id",
     }),
 }
-
-# Alert destinations the deployment passes to every job: names proposed to the owners of feedguard.args and
-# feedguard.alerts (an SNS topic ARN and a Secrets Manager secret id: no secret values). Until the parser
-# declares them they pass through it unused (unknown flags are tolerated by design).
-PROPOSED_ALERT_FLAGS = frozenset({"alerts_topic_arn", "slack_secret_id"})
 
 # Flags AWS Glue itself understands (special job parameters), as opposed to the job's own flags.
 GLUE_SPECIAL_PARAMETERS = frozenset({

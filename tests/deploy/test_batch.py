@@ -16,7 +16,7 @@ import botocore.session
 import pyspark
 import pytest
 from botocore.validate import validate_parameters
-from deploy_helpers import DEPLOY, PROPOSED_ALERT_FLAGS, ROOT, accepted_flags, flag_name, load_rendered
+from deploy_helpers import DEPLOY, ROOT, accepted_flags, flag_name, load_rendered
 
 BATCH = DEPLOY / "batch"
 ENTRYPOINT = BATCH / "entrypoint.sh"
@@ -113,7 +113,7 @@ def test_command_runs_a_job_with_flags_it_accepts(path: Path) -> None:
     command = definition["containerProperties"]["command"]
     job = command[0]
     assert job in {"ingest_files", "ingest_kafka"}
-    assert command_flags(command) - accepted_flags(job) - PROPOSED_ALERT_FLAGS == set()
+    assert command_flags(command) - accepted_flags(job) == set()
     # The metrics' Job dimension is the same name on Glue and on Batch.
     assert command[command.index("--JOB_NAME") + 1] == definition["jobDefinitionName"]
     # Batch parameters fill Ref:: placeholders; each one has a default.

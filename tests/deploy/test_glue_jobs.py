@@ -13,7 +13,6 @@ from botocore.validate import validate_parameters
 from deploy_helpers import (
     DEPLOY,
     GLUE_SPECIAL_PARAMETERS,
-    PROPOSED_ALERT_FLAGS,
     ROOT,
     accepted_flags,
     flag_name,
@@ -86,7 +85,7 @@ def test_every_job_flag_is_one_the_job_accepts(path: Path) -> None:
     assert job_script(job) == script
     args = job["DefaultArguments"]
     job_flags = {flag_name(k) for k in args if k not in GLUE_SPECIAL_PARAMETERS}
-    assert job_flags - accepted_flags(script) - PROPOSED_ALERT_FLAGS == set()
+    assert job_flags - accepted_flags(script) == set()
     assert args["--source"] == source and args["--dataset"] == dataset
     assert args["--metrics"] == "cloudwatch"
     assert args["--metrics_namespace"] == "Feedguard/DataQuality"
