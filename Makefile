@@ -37,8 +37,13 @@ lint: setup ## ruff + mypy (strict on lib/feedguard)
 	$(VENV)/bin/ruff check lib jobs tests bench
 	$(VENV)/bin/mypy
 
-run: setup ## Generate the sample feeds and ingest them into ./lake, then print the run summary
-	$(PY) -m feedguard.cli demo --samples $(SAMPLES) --lake $(LAKE)
+run: setup ## Generate the sample feeds, ingest them into ./lake, print the run summary (and the Data Docs path)
+	$(PY) -m feedguard.cli samples --out $(SAMPLES) > /dev/null
+	$(PY) jobs/ingest_files.py --JOB_NAME feedguard-ingest-quickbite --source quickbite --dataset orders \
+		--input_path $(SAMPLES)/quickbite --lake_path $(LAKE) --reprocess
+	$(PY) jobs/ingest_files.py --JOB_NAME feedguard-ingest-mealdash --source mealdash --dataset orders \
+		--input_path $(SAMPLES)/mealdash --lake_path $(LAKE) --reprocess
+	$(PY) -m feedguard.cli summary --lake $(LAKE) --expected $(SAMPLES)/expected.json
 
 clean: ## Remove generated data (lake, samples, caches) but keep .venv and jars
 	rm -rf $(LAKE) $(SAMPLES) spark-warehouse metastore_db .pytest_cache test-artifacts

@@ -13,16 +13,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from feedguard.args import FILE_JOB_ARGS, resolve_args
 from feedguard.errors import EXIT_INTERNAL, FeedguardError
 from feedguard.glue import job_session
-from feedguard.ingest import run_file_ingest
+from feedguard.ingest import close_run, run_file_ingest
 from feedguard.lake import Lake
 from feedguard.logs import configure_logging
 from feedguard.registry import load_versions, select_version
+from feedguard.reporting import report_run, reporters_from_args
 from feedguard.routing import RunContext
 from feedguard.runlog import iso, new_run_id, utc_now
 
@@ -40,16 +42,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_id = opts["run_id"] or new_run_id()
         ctx = RunContext(contract.source, contract.dataset, contract.version, run_id, iso(utc_now()))
         log.info("run %s: %s v%d from %s", run_id, contract.key, contract.version, opts["input_path"])
+        lake = Lake(opts["lake_path"])
+        reporters = reporters_from_args(opts, lake, os.environ)
         with job_session(opts["JOB_NAME"], opts) as spark:
             summary = run_file_ingest(
                 spark,
                 contract,
-                Lake(opts["lake_path"]),
+                lake,
                 opts["input_path"],
                 ctx,
                 job_name=opts["JOB_NAME"],
                 reprocess=opts["reprocess"],
             )
+            summary = report_run(spark, summary, contract, lake, reporters)
+            close_run(spark, lake, summary)
     except FeedguardError as exc:
         log.error("%s", exc)
         print(f"feedguard: error: {exc}", file=sys.stderr)

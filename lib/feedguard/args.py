@@ -50,6 +50,8 @@ FILE_JOB_ARGS = JobArgs(
         "expectations_dir": "expectations",
         "docs": "build",
         "alerts": "none",
+        "sns_topic_arn": None,
+        "slack_secret_id": None,
     },
     flags=("reprocess", "strict_metrics", "skip_dq"),
 )

@@ -286,9 +286,13 @@ def run_file_ingest(
         "message": _message(status, records_read, written_valid, written_dead, skipped, gate_note),
         "lake_path": lake.root,
     }
-    write_run(spark, lake.runs, summary)
-    clear_inflight(lake.inflight(ctx.source, ctx.dataset), ctx.run_id)
     return summary
+
+
+def close_run(spark: SparkSession, lake: Lake, summary: dict[str, Any]) -> None:
+    """Write the run log (Delta row + JSON) and clear the in-flight marker: the run is done."""
+    write_run(spark, lake.runs, summary)
+    clear_inflight(lake.inflight(summary["source"], summary["dataset"]), summary["run_id"])
 
 
 def _count_into(report: FileReport, stats: FileStats) -> None:
