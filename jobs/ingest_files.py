@@ -63,7 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception:
         log.exception("unexpected internal error (a bug: please report it with this log)")
         return EXIT_INTERNAL
-    print(json.dumps({k: summary[k] for k in ("run_id", "status", "records_read", "records_valid", "records_dead_lettered")}))
+    print(
+        json.dumps(
+            {
+                k: summary[k]
+                for k in ("run_id", "status", "records_read", "records_valid", "records_dead_lettered")
+            }
+        )
+    )
     log.info("%s", summary["message"])
     return int(summary["exit_code"])
 

@@ -53,11 +53,15 @@ def without_shadowed_missing(errors: Column) -> Column:
     """Drop "missing" errors for fields that are NULL only because their value failed to cast."""
     return F.filter(
         errors,
-        lambda e: ~(
-            (e.getField("type") == "missing_required_field")
-            & F.exists(
-                errors,
-                lambda t: (t.getField("type") == "type_mismatch") & (t.getField("field") == e.getField("field")),
+        lambda e: (
+            ~(
+                (e.getField("type") == "missing_required_field")
+                & F.exists(
+                    errors,
+                    lambda t: (
+                        (t.getField("type") == "type_mismatch") & (t.getField("field") == e.getField("field"))
+                    ),
+                )
             )
         ),
     )
@@ -66,7 +70,10 @@ def without_shadowed_missing(errors: Column) -> Column:
 def preview(value: Column) -> Column:
     """A short, quoted preview of a value for an error message."""
     text = value.cast(T.StringType())
-    short = F.when(F.length(text) > VALUE_PREVIEW_CHARS, F.concat(F.substring(text, 1, VALUE_PREVIEW_CHARS), F.lit("...")))
+    short = F.when(
+        F.length(text) > VALUE_PREVIEW_CHARS,
+        F.concat(F.substring(text, 1, VALUE_PREVIEW_CHARS), F.lit("...")),
+    )
     return F.concat(F.lit("'"), F.coalesce(short, text), F.lit("'"))
 
 
@@ -94,24 +101,40 @@ def _bound_checks(value: Column, spec: FieldSpec, label: str) -> list[Column]:
     checks = []
     if spec.min is not None:
         checks.append(
-            error_if(value < F.lit(spec.min), "constraint_violation", label,
-                     F.concat(F.lit(f"{label}="), preview(value), F.lit(f" is below the minimum {spec.min:g}")))
+            error_if(
+                value < F.lit(spec.min),
+                "constraint_violation",
+                label,
+                F.concat(F.lit(f"{label}="), preview(value), F.lit(f" is below the minimum {spec.min:g}")),
+            )
         )
     if spec.max is not None:
         checks.append(
-            error_if(value > F.lit(spec.max), "constraint_violation", label,
-                     F.concat(F.lit(f"{label}="), preview(value), F.lit(f" is above the maximum {spec.max:g}")))
+            error_if(
+                value > F.lit(spec.max),
+                "constraint_violation",
+                label,
+                F.concat(F.lit(f"{label}="), preview(value), F.lit(f" is above the maximum {spec.max:g}")),
+            )
         )
     if spec.allowed_values is not None:
         allowed = ", ".join(spec.allowed_values)
         checks.append(
-            error_if(~value.cast(T.StringType()).isin(list(spec.allowed_values)), "constraint_violation", label,
-                     F.concat(F.lit(f"{label}="), preview(value), F.lit(f" is not one of: {allowed}")))
+            error_if(
+                ~value.cast(T.StringType()).isin(list(spec.allowed_values)),
+                "constraint_violation",
+                label,
+                F.concat(F.lit(f"{label}="), preview(value), F.lit(f" is not one of: {allowed}")),
+            )
         )
     if spec.regex is not None:
         checks.append(
-            error_if(~value.cast(T.StringType()).rlike(spec.regex), "constraint_violation", label,
-                     F.concat(F.lit(f"{label}="), preview(value), F.lit(f" does not match {spec.regex}")))
+            error_if(
+                ~value.cast(T.StringType()).rlike(spec.regex),
+                "constraint_violation",
+                label,
+                F.concat(F.lit(f"{label}="), preview(value), F.lit(f" does not match {spec.regex}")),
+            )
         )
     return checks
 
@@ -126,21 +149,33 @@ def _nested_checks(value: Column, spec: FieldSpec, label: str) -> list[Column]:
         item = spec.items
         if item.required:
             checks.append(
-                error_if(F.exists(value, lambda x: x.isNull()), "missing_required_field", f"{label}[]",
-                         f"an element of {label} is null")
+                error_if(
+                    F.exists(value, lambda x: x.isNull()),
+                    "missing_required_field",
+                    f"{label}[]",
+                    f"an element of {label} is null",
+                )
             )
         child_specs = item.fields if item.type == "struct" and item.fields else ()
         for child in child_specs:
             child_label = f"{label}[].{child.name}"
             if child.required:
                 checks.append(
-                    error_if(F.exists(value, _child_is_null(child.name)),
-                             "missing_required_field", child_label, f"required field {child_label} is missing")
+                    error_if(
+                        F.exists(value, _child_is_null(child.name)),
+                        "missing_required_field",
+                        child_label,
+                        f"required field {child_label} is missing",
+                    )
                 )
             for bad, text in _element_bounds(child):
                 checks.append(
-                    error_if(F.exists(value, _child_fails(child.name, bad)),
-                             "constraint_violation", child_label, f"{child_label} {text}")
+                    error_if(
+                        F.exists(value, _child_fails(child.name, bad)),
+                        "constraint_violation",
+                        child_label,
+                        f"{child_label} {text}",
+                    )
                 )
     return checks
 
@@ -180,9 +215,15 @@ def field_checks(value: Column, spec: FieldSpec, label: str | None = None) -> li
     label = label or spec.name
     checks: list[Column] = []
     if spec.required:
-        checks.append(error_if(value.isNull(), "missing_required_field", label, f"required field {label} is missing or null"))
+        checks.append(
+            error_if(
+                value.isNull(), "missing_required_field", label, f"required field {label} is missing or null"
+            )
+        )
     if spec.type == "array" and spec.required:
-        checks.append(error_if(F.size(value) == 0, "missing_required_field", label, f"required array {label} is empty"))
+        checks.append(
+            error_if(F.size(value) == 0, "missing_required_field", label, f"required array {label} is empty")
+        )
     checks.extend(_bound_checks(value, spec, label))
     checks.extend(_nested_checks(value, spec, label))
     return checks

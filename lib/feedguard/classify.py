@@ -133,5 +133,7 @@ def classify_file(contract: Contract, stats: FileStats) -> FileVerdict:
         )
         return FileVerdict(Verdict.STRUCTURAL_CHANGE, detail, evidence)
     evidence["above_warning_ratio"] = ratio > limits.warning_ratio
-    detail = f"{stats.bad} of {stats.records} records ({ratio:.2%}) are bad with no shared structural signature"
+    detail = (
+        f"{stats.bad} of {stats.records} records ({ratio:.2%}) are bad with no shared structural signature"
+    )
     return FileVerdict(Verdict.INTERMITTENT, detail, evidence)

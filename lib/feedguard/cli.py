@@ -15,6 +15,7 @@ from typing import Any
 
 from feedguard.errors import FeedguardError
 
+
 def load_summaries(lake: Path) -> list[dict[str, Any]]:
     """Every run summary JSON in the lake, oldest first."""
     found = [json.loads(p.read_text()) for p in (lake / "_runs").glob("*.json")]
@@ -48,7 +49,10 @@ def _summary(args: argparse.Namespace) -> int:
     if docs.exists():
         print(f"data docs:    {docs}")
     if expected:
-        print("\n" + ("\n".join(mismatches) if mismatches else "every sample record is accounted for: counts match"))
+        print(
+            "\n"
+            + ("\n".join(mismatches) if mismatches else "every sample record is accounted for: counts match")
+        )
     return 1 if mismatches or not latest else 0
 
 

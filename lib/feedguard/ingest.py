@@ -73,23 +73,46 @@ def recover_inflight(spark: SparkSession, lake: Lake, source: str, dataset: str)
     return recovered
 
 
-def _unreadable_rows(spark: SparkSession, files: list[CheckedFile], ctx: RunContext, quarantine: dict[str, str]) -> DataFrame:
+def _unreadable_rows(
+    spark: SparkSession, files: list[CheckedFile], ctx: RunContext, quarantine: dict[str, str]
+) -> DataFrame:
     now = dt.datetime.fromisoformat(ctx.ingested_at.replace("Z", "+00:00")).replace(tzinfo=None)
     rows = [
         (
-            ctx.source, ctx.dataset, ctx.contract_version, ctx.run_id, f.info.uri, None, None, "file_corrupt",
-            f"{f.detail}; the file is kept byte for byte at {quarantine.get(f.info.uri)}", None,
-            None, None, None, None, None, now, now.date(), "open", None, None, None,
+            ctx.source,
+            ctx.dataset,
+            ctx.contract_version,
+            ctx.run_id,
+            f.info.uri,
+            None,
+            None,
+            "file_corrupt",
+            f"{f.detail}; the file is kept byte for byte at {quarantine.get(f.info.uri)}",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            now,
+            now.date(),
+            "open",
+            None,
+            None,
+            None,
         )
         for f in files
     ]
     return spark.createDataFrame(rows, DEAD_LETTER_SCHEMA)
 
 
-def _ledger_rows(spark: SparkSession, files: list[FileInfo], ctx: RunContext, reports: dict[str, FileReport]) -> DataFrame:
+def _ledger_rows(
+    spark: SparkSession, files: list[FileInfo], ctx: RunContext, reports: dict[str, FileReport]
+) -> DataFrame:
     now = dt.datetime.fromisoformat(ctx.ingested_at.replace("Z", "+00:00")).replace(tzinfo=None)
     rows = [
-        (ctx.source, ctx.dataset, f.uri, f.size, f.mtime, ctx.run_id, str(reports[f.uri].verdict), now) for f in files
+        (ctx.source, ctx.dataset, f.uri, f.size, f.mtime, ctx.run_id, str(reports[f.uri].verdict), now)
+        for f in files
     ]
     return spark.createDataFrame(rows, LEDGER_SCHEMA)
 
@@ -136,7 +159,9 @@ def run_file_ingest(
     unreadable = [c for c in checked if c.readability in ("truncated_gzip", "binary")]
     readable = [c for c in checked if c.readability == "ok"]
     header_rejects = {
-        c.info.uri: problem for c in readable if (problem := header_problem(contract, c.first_line)) is not None
+        c.info.uri: problem
+        for c in readable
+        if (problem := header_problem(contract, c.first_line)) is not None
     }
     main_files = [c for c in readable if c.info.uri not in header_rejects]
 
@@ -232,7 +257,10 @@ def run_file_ingest(
         for frame in dead_frames[1:]:
             dead = dead.unionByName(frame)
         written_dead = append_delta(
-            dead, lake.dead_letter, commit_tag=f"{ctx.run_id}:dead_letter", partition_by=("source", "ingest_date")
+            dead,
+            lake.dead_letter,
+            commit_tag=f"{ctx.run_id}:dead_letter",
+            partition_by=("source", "ingest_date"),
         )
         write_error_zone(dead, lake.error_zone(ctx.source, ctx.run_id))
 
@@ -241,10 +269,15 @@ def run_file_ingest(
             measured.unpersist()
 
     records_read = sum(r.records_read for r in reports.values())
-    if written_valid != expected_valid or written_dead != expected_dead or records_read != written_valid + written_dead:
+    if (
+        written_valid != expected_valid
+        or written_dead != expected_dead
+        or records_read != written_valid + written_dead
+    ):
         raise ConservationError(
-            f"conservation check failed for run {ctx.run_id}: read {records_read}, expected valid {expected_valid} "
-            f"(written {written_valid}), expected dead letters {expected_dead} (written {written_dead}); "
+            f"conservation check failed for run {ctx.run_id}: read {records_read}, "
+            f"expected valid {expected_valid} (written {written_valid}), "
+            f"expected dead letters {expected_dead} (written {written_dead}); "
             "the run stays marked in flight and its rows are removed by the next run"
         )
 
@@ -259,7 +292,9 @@ def run_file_ingest(
                 for kind, n in stats.errors_by_type.items():
                     by_type[kind] = by_type.get(kind, 0) + n
     for uri in rejects:
-        by_type["structural_change"] = by_type.get("structural_change", 0) + reports[uri].records_dead_lettered
+        by_type["structural_change"] = (
+            by_type.get("structural_change", 0) + reports[uri].records_dead_lettered
+        )
     if unreadable:
         by_type["file_corrupt"] = len(unreadable)
     summary: dict[str, Any] = {

@@ -27,7 +27,9 @@ LEDGER_SCHEMA = T.StructType(
 )
 
 
-def processed_keys(spark: SparkSession, ledger_path: str, source: str, dataset: str) -> set[tuple[str, int, float]]:
+def processed_keys(
+    spark: SparkSession, ledger_path: str, source: str, dataset: str
+) -> set[tuple[str, int, float]]:
     """(uri, size, mtime) of every file already processed for this dataset."""
     if not DeltaTable.isDeltaTable(spark, ledger_path):
         return set()

@@ -55,8 +55,14 @@ def _shape_error(contract: Contract) -> Column:
     quotes = F.length("_line") - F.length(F.regexp_replace("_line", re.escape(contract.csv.quote), ""))
     return (
         F.when(quotes % 2 == 1, error("malformed_csv", None, "unbalanced quote"))
-        .when(count > expected, error("extra_columns", None, F.format_string(f"%d fields, the contract has {expected}", count)))
-        .when(count < expected, error("missing_columns", None, F.format_string(f"%d fields, the contract has {expected}", count)))
+        .when(
+            count > expected,
+            error("extra_columns", None, F.format_string(f"%d fields, the contract has {expected}", count)),
+        )
+        .when(
+            count < expected,
+            error("missing_columns", None, F.format_string(f"%d fields, the contract has {expected}", count)),
+        )
         .otherwise(error("malformed_csv", None, "the line could not be parsed as CSV"))
     )
 
@@ -100,7 +106,10 @@ def parse_csv_records(df: DataFrame, contract: Contract) -> DataFrame:
     )
     typed = parsed.select(
         "*",
-        *[cast_from_text(sql_name("_p", f.name), f, contract.timestamp_format).alias(f.name) for f in contract.fields],
+        *[
+            cast_from_text(sql_name("_p", f.name), f, contract.timestamp_format).alias(f.name)
+            for f in contract.fields
+        ],
     )
     blank = F.col("_line").rlike(r"^\s*$")
     skip = blank | F.col("_header")

@@ -15,7 +15,14 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from feedguard.checks import collect_errors, contract_checks, error, error_if, preview, without_shadowed_missing
+from feedguard.checks import (
+    collect_errors,
+    contract_checks,
+    error,
+    error_if,
+    preview,
+    without_shadowed_missing,
+)
 from feedguard.contract import Contract
 from feedguard.schema import CORRUPT_COLUMN, spark_schema
 
@@ -76,20 +83,33 @@ def _record_errors(contract: Contract) -> Column:
         "the record contains bytes that are not valid UTF-8 (shown as U+FFFD) or NUL characters",
     )
     doc = error_if(F.col("_doc_error").isNotNull(), "malformed_json", None, F.col("_doc_error"))
-    structural = F.when(
-        ~syntax_ok,
-        F.array(
-            F.when(
-                F.col("_corrupt").isNull(),
-                error("malformed_json", None, "trailing content after the JSON object"),
-            ).otherwise(error("malformed_json", None, "the line is not valid JSON"))
-        ),
-    ).when(
-        ~is_object,
-        F.array(error("not_an_object", None, F.concat(F.lit("expected a JSON object, got a value starting with "), preview(F.col("_first_char"))))),
-    ).when(
-        F.col("_wrapped_len") > 1,
-        F.array(error("malformed_json", None, "more than one JSON value on the line")),
+    structural = (
+        F.when(
+            ~syntax_ok,
+            F.array(
+                F.when(
+                    F.col("_corrupt").isNull(),
+                    error("malformed_json", None, "trailing content after the JSON object"),
+                ).otherwise(error("malformed_json", None, "the line is not valid JSON"))
+            ),
+        )
+        .when(
+            ~is_object,
+            F.array(
+                error(
+                    "not_an_object",
+                    None,
+                    F.concat(
+                        F.lit("expected a JSON object, got a value starting with "),
+                        preview(F.col("_first_char")),
+                    ),
+                )
+            ),
+        )
+        .when(
+            F.col("_wrapped_len") > 1,
+            F.array(error("malformed_json", None, "more than one JSON value on the line")),
+        )
     )
     specific = collect_errors([*_key_errors(contract), *_type_errors(contract)])
     fallback = F.when(

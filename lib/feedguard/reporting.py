@@ -76,7 +76,9 @@ def reporters_from_args(opts: Mapping[str, Any], lake: Lake, environ: Mapping[st
     except MetricsConfigError as exc:
         raise UsageError(f"bad --metrics: {exc}") from None
     notifiers: list[Notifier] = []
-    channels = {c.strip() for c in (opts.get("alerts") or "none").split(",") if c.strip() and c.strip() != "none"}
+    channels = {
+        c.strip() for c in (opts.get("alerts") or "none").split(",") if c.strip() and c.strip() != "none"
+    }
     unknown = channels - {"slack", "email"}
     if unknown:
         raise UsageError(f"bad --alerts: unknown channel(s) {', '.join(sorted(unknown))} (use slack, email)")
@@ -89,7 +91,9 @@ def reporters_from_args(opts: Mapping[str, Any], lake: Lake, environ: Mapping[st
         topic = opts.get("sns_topic_arn") or environ.get("FEEDGUARD_SNS_TOPIC_ARN")
         if not topic:
             raise UsageError("--alerts email needs --sns_topic_arn or FEEDGUARD_SNS_TOPIC_ARN")
-        notifiers.append(SnsEmailNotifier(sns_client(endpoint_url=environ.get("FEEDGUARD_SNS_ENDPOINT")), topic))
+        notifiers.append(
+            SnsEmailNotifier(sns_client(endpoint_url=environ.get("FEEDGUARD_SNS_ENDPOINT")), topic)
+        )
     return Reporters(publisher, notifiers, opts.get("environment") or "local")
 
 
@@ -152,7 +156,9 @@ def report_run(
     report = deliver(messages, reporters.notifiers)
     summary["alerts"] = [a.kind for a in alerts]
     summary.update(report.summary_fields())
-    save_alert_state(lake.root, state.mark_unnotified(summary["source"], summary["dataset"], report.undelivered_kinds))
+    save_alert_state(
+        lake.root, state.mark_unnotified(summary["source"], summary["dataset"], report.undelivered_kinds)
+    )
     for message in messages:
         log.warning("alert: %s", message.subject)
     return summary

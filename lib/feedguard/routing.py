@@ -81,10 +81,15 @@ def with_file_errors(df: DataFrame, file_errors: Mapping[str, tuple[str, str]]) 
     for uri, (kind, detail) in file_errors.items():
         file_error = F.when(
             F.col("_source_file") == uri,
-            F.struct(F.lit(kind).alias("type"), F.lit(None).cast("string").alias("field"), F.lit(detail).alias("detail")),
+            F.struct(
+                F.lit(kind).alias("type"),
+                F.lit(None).cast("string").alias("field"),
+                F.lit(detail).alias("detail"),
+            ),
         ).otherwise(file_error)
     return df.withColumn(
-        "_errors", F.when(file_error.isNotNull(), F.concat(F.array(file_error), "_errors")).otherwise(F.col("_errors"))
+        "_errors",
+        F.when(file_error.isNotNull(), F.concat(F.array(file_error), "_errors")).otherwise(F.col("_errors")),
     )
 
 
@@ -132,7 +137,11 @@ def dead_letter_rows(df: DataFrame, ctx: RunContext) -> DataFrame:
         F.col("_error_type").alias("error_type"),
         _describe_errors().alias("error_detail"),
         F.col("_errors").getItem(0).getField("field").alias("error_field"),
-        *[F.lit(None).cast(f.dataType).alias(f.name) for f in DEAD_LETTER_SCHEMA.fields if f.name.startswith("kafka_")],
+        *[
+            F.lit(None).cast(f.dataType).alias(f.name)
+            for f in DEAD_LETTER_SCHEMA.fields
+            if f.name.startswith("kafka_")
+        ],
         ingested.alias("ingested_at"),
         F.to_date(ingested).alias("ingest_date"),
         F.lit("open").alias("status"),

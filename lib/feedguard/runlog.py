@@ -75,7 +75,10 @@ def write_run(spark: SparkSession, runs_path: str, summary: dict[str, Any]) -> N
         json.dumps(summary, sort_keys=True, default=str),
     )
     spark.createDataFrame([row], RUN_SCHEMA).write.format("delta").mode("append").save(runs_path)
-    write_text(join(runs_path, f"{summary['run_id']}.json"), json.dumps(summary, indent=2, sort_keys=True, default=str))
+    write_text(
+        join(runs_path, f"{summary['run_id']}.json"),
+        json.dumps(summary, indent=2, sort_keys=True, default=str),
+    )
 
 
 def mark_inflight(folder: str, run_id: str) -> None:
@@ -84,8 +87,9 @@ def mark_inflight(folder: str, run_id: str) -> None:
 
 def clear_inflight(folder: str, run_id: str) -> None:
     if is_s3(folder):
-        import boto3
         from urllib.parse import urlparse
+
+        import boto3
 
         parsed = urlparse(join(folder, f"{run_id}.json"))
         boto3.client("s3").delete_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
@@ -96,8 +100,9 @@ def clear_inflight(folder: str, run_id: str) -> None:
 def inflight_runs(folder: str) -> list[str]:
     """Run ids that started but never finished (local lakes; S3 lakes list the prefix)."""
     if is_s3(folder):
-        import boto3
         from urllib.parse import urlparse
+
+        import boto3
 
         parsed = urlparse(folder)
         resp = boto3.client("s3").list_objects_v2(Bucket=parsed.netloc, Prefix=parsed.path.lstrip("/") + "/")

@@ -40,10 +40,14 @@ class Feed:
 
 def quickbite_order(rng: random.Random, n: int, day: dt.date) -> dict[str, Any]:
     items = [
-        {"sku": f"SKU-{rng.randint(1, 500):04d}", "qty": rng.randint(1, 4), "price": round(rng.uniform(2, 25), 2)}
+        {
+            "sku": f"SKU-{rng.randint(1, 500):04d}",
+            "qty": rng.randint(1, 4),
+            "price": round(rng.uniform(2, 25), 2),
+        }
         for _ in range(rng.randint(1, 4))
     ]
-    subtotal = round(sum(i["qty"] * i["price"] for i in items), 2)
+    subtotal = round(sum(int(str(i["qty"])) * float(str(i["price"])) for i in items), 2)
     tip = round(rng.choice((0, 0, 1, 2, 3.5, 5)), 2)
     ts = dt.datetime.combine(day, dt.time(0, 0), dt.UTC) + dt.timedelta(seconds=rng.randint(0, 86_399))
     return {
@@ -167,7 +171,9 @@ def _summary(feeds: list[Feed]) -> dict[str, Any]:
     }
 
 
-def write_samples(out: Path, *, seed: int = 7, records: int = 200, day: dt.date | None = None) -> dict[str, Any]:
+def write_samples(
+    out: Path, *, seed: int = 7, records: int = 200, day: dt.date | None = None
+) -> dict[str, Any]:
     """Write the sample feeds under ``out``; return (and write) the expected counts."""
     day = day or dt.date(2026, 11, 28)
     rng = random.Random(seed)

@@ -96,7 +96,9 @@ def _list_s3(path: str) -> list[FileInfo]:
             if has_magic and not fnmatch.fnmatch(name, key):
                 continue
             scheme = urlparse(path).scheme
-            found.append(FileInfo(f"{scheme}://{bucket}/{name}", obj["Size"], obj["LastModified"].timestamp()))
+            found.append(
+                FileInfo(f"{scheme}://{bucket}/{name}", obj["Size"], obj["LastModified"].timestamp())
+            )
     return found
 
 

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jobs.ingest_files import main
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
 from feedguard.runlog import mark_inflight
 from feedguard.samples import write_samples
-from jobs.ingest_files import main
 
 
 def run(source: str, input_path: Path | str, lake: Path, *extra: str, dataset: str = "orders") -> int:
@@ -85,7 +84,10 @@ def test_rerun_skips_processed_files_and_reprocess_forces(
     assert run("mealdash", folder / "mealdash", tmp_path) == 0
     first, second = summaries(tmp_path)
     assert (second["records_read"], second["files_skipped_already_processed"]) == (0, 2)
-    assert spark.read.format("delta").load(str(tmp_path / "mealdash" / "orders")).count() == first["records_valid"]
+    assert (
+        spark.read.format("delta").load(str(tmp_path / "mealdash" / "orders")).count()
+        == first["records_valid"]
+    )
     assert run("mealdash", folder / "mealdash", tmp_path, "--reprocess") == 0
     assert summaries(tmp_path)[-1]["records_read"] == expected["mealdash/orders"]["records"]
 
@@ -121,7 +123,9 @@ def test_line_numbers_are_exact_when_spark_splits_a_file(spark: SparkSession, tm
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
     dead = dead_letters(spark, tmp_path / "lake")
-    assert [(r["source_line"], r["raw_text"]) for r in dead] == [(n, f"broken line {n}") for n in sorted(bad_lines)]
+    assert [(r["source_line"], r["raw_text"]) for r in dead] == [
+        (n, f"broken line {n}") for n in sorted(bad_lines)
+    ]
     valid = spark.read.format("delta").load(str(tmp_path / "lake" / "quickbite" / "orders"))
     got = sorted(r[0] for r in valid.select("_source_line").collect())
     assert got == [n for n in range(1, 3001) if n not in bad_lines]
@@ -130,13 +134,19 @@ def test_line_numbers_are_exact_when_spark_splits_a_file(spark: SparkSession, tm
 def test_unreadable_and_odd_files(spark: SparkSession, tmp_path: Path) -> None:
     feed = tmp_path / "in"
     feed.mkdir()
-    good = '{"order_id":"QB-00000001","customer_id":"C000001","restaurant_id":"R1","items":[{"sku":"S","qty":1,"price":1.0}],"subtotal":1.0,"total":1.0,"status":"placed","city":"Berlin","ordered_at":"2026-11-01T10:00:00Z"}'
+    good = (
+        '{"order_id":"QB-00000001","customer_id":"C000001","restaurant_id":"R1",'
+        '"items":[{"sku":"S","qty":1,"price":1.0}],"subtotal":1.0,"total":1.0,'
+        '"status":"placed","city":"Berlin","ordered_at":"2026-11-01T10:00:00Z"}'
+    )
     truncated = gzip.compress((good + "\n").encode() * 2000)
     (feed / "a_truncated.jsonl.gz").write_bytes(truncated[: len(truncated) // 2])
     (feed / "b_binary.json").write_bytes(bytes(range(256)) * 64)
     (feed / "c_empty.jsonl").write_bytes(b"")
     (feed / "d_bom_crlf.jsonl").write_bytes(b"\xef\xbb\xbf" + (good + "\r\n").encode() * 2)
-    (feed / "e_nul_latin1.jsonl").write_bytes(good.encode() + b"\n" + good.replace("Berlin", "K\xf6ln").encode("latin-1") + b"\n{\"order_id\":\x00}\n")
+    (feed / "e_nul_latin1.jsonl").write_bytes(
+        good.encode() + b"\n" + good.replace("Berlin", "K\xf6ln").encode("latin-1") + b'\n{"order_id":\x00}\n'
+    )
     huge = '{"order_id":"QB-00000009","note":"' + "x" * (50 * 1024 * 1024) + '"'
     (feed / "f_huge_line.jsonl").write_text(huge + "\n")
     assert run("quickbite", feed, tmp_path / "lake") == 0
@@ -152,7 +162,9 @@ def test_unreadable_and_odd_files(spark: SparkSession, tmp_path: Path) -> None:
     }
     quarantined = Path(by_file["a_truncated.jsonl.gz"]["quarantined_to"])
     assert quarantined.read_bytes() == (feed / "a_truncated.jsonl.gz").read_bytes()
-    dead = {(Path(r["source_file"]).name, r["source_line"]): r for r in dead_letters(spark, tmp_path / "lake")}
+    dead = {
+        (Path(r["source_file"]).name, r["source_line"]): r for r in dead_letters(spark, tmp_path / "lake")
+    }
     assert dead[("e_nul_latin1.jsonl", 2)]["error_type"] == "encoding_error"
     assert dead[("e_nul_latin1.jsonl", 3)]["error_type"] == "encoding_error"
     assert dead[("f_huge_line.jsonl", 1)]["error_type"] == "malformed_json"
@@ -167,4 +179,7 @@ def test_user_errors_exit_2_with_a_clear_message(tmp_path: Path, capsys: pytest.
     assert run("acme", tmp_path, tmp_path / "lake") == 2
     assert "no contract for acme/orders" in capsys.readouterr().err
     assert main(["ingest_files.py", "--source", "quickbite"]) == 2
-    assert "the following arguments are required: --dataset, --input_path, --lake_path" in capsys.readouterr().err
+    assert (
+        "the following arguments are required: --dataset, --input_path, --lake_path"
+        in capsys.readouterr().err
+    )

@@ -61,6 +61,18 @@ def test_missing_required_argument_is_a_usage_error() -> None:
 
 
 def test_bad_boolean_is_a_usage_error() -> None:
-    argv = ["job", "--source", "s", "--dataset", "d", "--input_path", "i", "--lake_path", "l", "--reprocess", "maybe"]
+    argv = [
+        "job",
+        "--source",
+        "s",
+        "--dataset",
+        "d",
+        "--input_path",
+        "i",
+        "--lake_path",
+        "l",
+        "--reprocess",
+        "maybe",
+    ]
     with pytest.raises(UsageError, match="--reprocess expects true or false, got 'maybe'"):
         resolve_args(argv, FILE_JOB_ARGS)

@@ -9,7 +9,9 @@ from pyspark.sql import functions as F
 from feedguard.contract import Contract, load_contract
 from feedguard.parse_csv import parse_csv_records
 
-HEADER = "order_id,menu_id,quantity,price,promotion_id,payment_method,order_status,customer_phone,order_datetime"
+HEADER = (
+    "order_id,menu_id,quantity,price,promotion_id,payment_method,order_status,customer_phone,order_datetime"
+)
 GOOD = "MD0000001,Falafel,2,9.50,,card,completed,+49-170-0000001,2026-11-28 10:00:00"
 
 
@@ -78,7 +80,12 @@ def test_valid_rows_are_cast_to_contract_types(spark: SparkSession, contract: Co
     )
     row = parsed.where(~F.col("_header")).first()
     assert row is not None
-    assert (row["menu_id"], row["quantity"], str(row["price"]), row["promotion_id"]) == ('Burger "Deluxe"', 2, "9.50", None)
+    assert (row["menu_id"], row["quantity"], str(row["price"]), row["promotion_id"]) == (
+        'Burger "Deluxe"',
+        2,
+        "9.50",
+        None,
+    )
     assert row["order_datetime"].isoformat() == "2026-11-28T10:00:00"
 
 

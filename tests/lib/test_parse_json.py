@@ -51,14 +51,18 @@ def line(**changes: object) -> str:
     return json.dumps({**GOOD, **changes})
 
 
-def test_spark_permissive_json_silently_accepts_these_records(spark: SparkSession, contract: Contract) -> None:
+def test_spark_permissive_json_silently_accepts_these_records(
+    spark: SparkSession, contract: Contract
+) -> None:
     """Pin the Spark 3.5 behaviour the checks exist for: no corrupt flag on any of these."""
     trailing = json.dumps(GOOD) + " trailing"
     extra_brace = json.dumps(GOOD) + "}"
     case_key = json.dumps({("Order_ID" if k == "order_id" else k): v for k, v in GOOD.items()})
     unknown = line(promo="X")
     df = spark.createDataFrame([(t,) for t in (trailing, extra_brace, case_key, unknown)], "raw string")
-    parsed = df.select(F.from_json("raw", spark_schema(contract), {"mode": "PERMISSIVE"}).alias("p")).collect()
+    parsed = df.select(
+        F.from_json("raw", spark_schema(contract), {"mode": "PERMISSIVE"}).alias("p")
+    ).collect()
     assert [r["p"][CORRUPT_COLUMN] for r in parsed] == [None, None, None, None]
     assert [r["p"]["order_id"] for r in parsed] == ["QB-00000001", "QB-00000001", None, "QB-00000001"]
 
@@ -104,13 +108,19 @@ def test_each_fault_gets_its_error_type(spark: SparkSession, contract: Contract)
 
 
 def test_error_details_name_the_field_and_value(spark: SparkSession, contract: Contract) -> None:
-    parsed = raw_frame(spark, [line(total="twelve"), line(status="lost")]).transform(parse_json_records, contract)
+    parsed = raw_frame(spark, [line(total="twelve"), line(status="lost")]).transform(
+        parse_json_records, contract
+    )
     errors = [r["_errors"] for r in parsed.orderBy("_row_in_block").collect()]
     assert [(e["type"], e["field"], e["detail"]) for e in errors[0]] == [
         ("type_mismatch", "total", "total expected decimal(10,2), got 'twelve'")
     ]
     assert [(e["type"], e["field"], e["detail"]) for e in errors[1]] == [
-        ("constraint_violation", "status", "status='lost' is not one of: placed, accepted, preparing, delivered, cancelled")
+        (
+            "constraint_violation",
+            "status",
+            "status='lost' is not one of: placed, accepted, preparing, delivered, cancelled",
+        )
     ]
 
 
