@@ -1,0 +1,191 @@
+"""The local Kafka broker, the FoodNow producer and the offset helpers, against a real KRaft broker."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
+
+from feedguard.foodnow_producer import build_messages, produce_events
+from feedguard.kafka_broker import KafkaBroker
+from feedguard.kafka_offsets import (
+    OffsetRange,
+    UnknownTopicError,
+    commit_group_offsets,
+    fetch_group_offsets,
+    fetch_offsets,
+    plan_batch,
+)
+from feedguard.outage import OutageGuard, OutagePolicy
+
+pytestmark = pytest.mark.e2e
+
+NewTopic = Callable[..., str]
+
+
+def consume_all(bootstrap: str, topic: str) -> list[ConsumerRecord]:
+    """Every record of ``topic`` from the earliest offset to the latest, read with a plain consumer."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        begin, end = consumer.beginning_offsets(tps), consumer.end_offsets(tps)
+        expected = sum(end[tp] - begin[tp] for tp in tps)
+        records: list[ConsumerRecord] = []
+        deadline = time.monotonic() + 30
+        # (not consumer.position(): in kafka-python 2.2.15 it spins without polling the network)
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
+
+
+def test_foodnow_events_round_trip_with_malformed_payloads_at_known_offsets(
+    kafka: KafkaBroker, new_topic: NewTopic
+) -> None:
+    topic = new_topic(partitions=3)
+
+    result = produce_events(kafka.bootstrap, topic, 60, seed=11)
+
+    records = consume_all(kafka.bootstrap, topic)
+    expected = list(build_messages(60, seed=11))
+    assert (result.count, result.valid, result.malformed) == (60, 54, 6)
+    assert result.malformed_by_kind == {"bad_json": 2, "wrong_type": 2, "missing_field": 2}
+    assert sorted((r.key, r.value) for r in records) == sorted((m.key, m.value) for m in expected)
+    assert dict(Counter(r.partition for r in records)) == result.per_partition
+    earliest, latest = fetch_offsets(kafka.bootstrap, topic)
+    assert earliest == {0: 0, 1: 0, 2: 0}
+    assert latest == {p: result.per_partition.get(p, 0) for p in range(3)}
+
+    by_offset = {(r.partition, r.offset): r.value for r in records}
+    assert set(result.malformed_offsets) == set(result.malformed_positions)
+    for position, kind in result.malformed_positions.items():
+        value = by_offset[result.malformed_offsets[position]]
+        assert value == expected[position].value
+        if kind == "bad_json":
+            with pytest.raises(json.JSONDecodeError):
+                json.loads(value)
+        elif kind == "wrong_type":
+            assert json.loads(value)["amount"] == "twelve euros"
+        else:
+            assert "event_id" not in json.loads(value)
+    valid = [json.loads(m.value) for m in expected if m.malformed is None]
+    assert len(valid) == 54
+    assert all(
+        len(e) == 9 and e["event_type"] in {"created", "accepted", "picked_up", "delivered", "cancelled"}
+        for e in valid
+    )
+
+
+def test_kill_and_restart_keeps_ports_and_data(kafka: KafkaBroker, new_topic: NewTopic) -> None:
+    topic = new_topic()
+    produce_events(kafka.bootstrap, topic, 10, seed=2, malformed={})
+    bootstrap = kafka.bootstrap
+
+    kafka.kill()
+    assert not kafka.is_running()
+    with pytest.raises(KafkaError):
+        fetch_offsets(bootstrap, topic, timeout_ms=2000)
+    kafka.restart()
+
+    assert kafka.bootstrap == bootstrap
+    assert fetch_offsets(kafka.bootstrap, topic) == ({0: 0}, {0: 10})
+    assert [r.value for r in consume_all(kafka.bootstrap, topic)] == [
+        m.value for m in build_messages(10, seed=2, malformed={})
+    ]
+
+
+def test_group_offsets_committed_on_the_broker_survive_a_graceful_restart(
+    kafka: KafkaBroker, new_topic: NewTopic
+) -> None:
+    topic = new_topic(partitions=2)
+    produce_events(kafka.bootstrap, topic, 20, seed=5, malformed={})
+    assert fetch_group_offsets(kafka.bootstrap, "feedguard-test", topic) == {}
+
+    commit_group_offsets(kafka.bootstrap, "feedguard-test", topic, {0: 3, 1: 4}, metadata="run-1")
+    kafka.restart()
+
+    assert fetch_group_offsets(kafka.bootstrap, "feedguard-test", topic) == {0: 3, 1: 4}
+    admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap)
+    try:
+        seen = admin.list_consumer_group_offsets("feedguard-test")
+    finally:
+        admin.close()
+    assert {(tp.partition, om.offset, om.metadata) for tp, om in seen.items()} == {
+        (0, 3, "run-1"),
+        (1, 4, "run-1"),
+    }
+
+
+def test_fetch_offsets_of_a_missing_topic_names_it(kafka: KafkaBroker) -> None:
+    with pytest.raises(UnknownTopicError, match="no-such-topic"):
+        fetch_offsets(kafka.bootstrap, "no-such-topic")
+
+
+def test_retention_drops_expired_segments_and_the_plan_reports_the_lost_range(
+    kafka: KafkaBroker, new_topic: NewTopic
+) -> None:
+    # A one-event batch is ~370 bytes: 600-byte segments hold exactly one each. Records an hour old
+    # are past retention.ms and go at the broker's next retention check (every second).
+    topic = new_topic(config={"retention.ms": "60000", "segment.bytes": "600"})
+    hour_ago = int((datetime.now(UTC) - timedelta(hours=1)).timestamp() * 1000)
+    for seed in range(10):  # one event per send (= per batch, per segment): 5 old, then 5 current
+        produce_events(kafka.bootstrap, topic, 1, seed=seed, malformed={},
+                       timestamp_ms=hour_ago if seed < 5 else None)
+
+    deadline = time.monotonic() + 30
+    while fetch_offsets(kafka.bootstrap, topic)[0] != {0: 5} and time.monotonic() < deadline:
+        time.sleep(0.5)
+    earliest, latest = fetch_offsets(kafka.bootstrap, topic)
+    plan = plan_batch(topic, {0: 1}, earliest, latest)
+
+    assert (earliest, latest) == ({0: 5}, {0: 10})
+    assert plan.lost_ranges == (OffsetRange(0, 1, 5),)
+    assert (plan.messages_lost, plan.lag, plan.messages_planned) == (4, {0: 9}, 5)
+    assert (plan.starting_offsets_json, plan.ending_offsets_json) == (
+        f'{{"{topic}":{{"0":5}}}}',
+        f'{{"{topic}":{{"0":10}}}}',
+    )
+    assert [r.value for r in consume_all(kafka.bootstrap, topic)] == [
+        next(build_messages(1, seed=seed, malformed={})).value for seed in range(5, 10)
+    ]
+
+
+def test_outage_guard_waits_for_a_killed_broker_and_records_the_outage(
+    kafka: KafkaBroker, new_topic: NewTopic
+) -> None:
+    topic = new_topic()
+    produce_events(kafka.bootstrap, topic, 3, seed=1, malformed={})
+    kafka.kill()
+    sleeps: list[float] = []
+
+    def sleep_then_restart_on_second_wait(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            kafka.restart()
+
+    guard = OutageGuard(
+        OutagePolicy(expected_downtime=timedelta(minutes=5), initial_wait_seconds=0.01, jitter_seconds=0.0),
+        sleep=sleep_then_restart_on_second_wait,
+    )
+    offsets = guard.call(lambda: fetch_offsets(kafka.bootstrap, topic, timeout_ms=2000), what="offsets")
+
+    assert offsets == ({0: 0}, {0: 3})
+    assert sleeps == [0.01, 0.02]
+    [outage] = guard.outages
+    assert [a.number for a in outage.attempts] == [1, 2]
+    assert all(a.error.startswith(("NoBrokersAvailable", "KafkaTimeoutError")) for a in outage.attempts)
+    assert outage.recovered and outage.recovered_at is not None
+    assert outage.started_at == outage.attempts[0].at
+    assert guard.total_downtime_seconds == (outage.recovered_at - outage.started_at).total_seconds() > 1.0
