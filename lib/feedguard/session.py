@@ -45,8 +45,16 @@ TEST_CONF: Mapping[str, str] = {
     "spark.databricks.delta.stalenessLimit": "0",
     "spark.sql.adaptive.enabled": "false",
     "spark.driver.memory": "2g",
-    "spark.driver.extraJavaOptions": "-XX:+UseParallelGC -Xss4m",
 }
+
+
+def _submitted_master() -> str | None:
+    """The master ``spark-submit`` (or Glue) started the driver with, or None under plain ``python``."""
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        return None
+    from pyspark import SparkConf
+
+    return SparkConf().get("spark.master", None)
 
 
 def jar_cache_dir() -> Path:
@@ -79,6 +87,20 @@ def with_conf(builder: SparkSession.Builder, conf: Mapping[str, str]) -> SparkSe
     return builder
 
 
+LOG4J2_CONFIG = Path(__file__).with_name("log4j2.properties")
+
+
+def local_conf(master: str) -> dict[str, str]:
+    """Settings for local mode only: stay on loopback, quiet logging, a sane JVM."""
+    if not master.startswith("local"):
+        return {}
+    return {
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J2_CONFIG} -XX:+UseParallelGC",
+    }
+
+
 def build_session(
     app_name: str,
     *,
@@ -88,8 +110,11 @@ def build_session(
 ) -> SparkSession:
     """Build (or reuse) the SparkSession for a job, with Delta and optionally the Kafka source."""
     builder = SparkSession.builder.appName(app_name)
-    if master or not os.environ.get("SPARK_MASTER_SET_BY_SUBMIT"):
-        builder = builder.master(master or os.environ.get("FEEDGUARD_SPARK_MASTER", "local[*]"))
+    submitted = _submitted_master()
+    chosen = master or submitted or os.environ.get("FEEDGUARD_SPARK_MASTER") or "local[*]"
+    if chosen != submitted:
+        builder = builder.master(chosen)
+    builder = with_conf(builder, local_conf(chosen))
     prefixes = DELTA_JARS + (KAFKA_JARS if kafka else ())
     builder = with_jars(builder, cached_jars(prefixes))
     # Python workers run the driver's interpreter (the venv), unless the platform says otherwise.
