@@ -82,3 +82,11 @@ test-deploy: setup airflow-venv $(DEPLOY_TOOLS)/.installed-$(HADOLINT_VERSION)-$
 	$(VENV)/bin/pytest tests/deploy
 
 .PHONY: package airflow-venv test-deploy
+
+kafka-up: setup ## Start a local Kafka broker (KRaft) on 127.0.0.1:9092, data in .cache/kafka-local/
+	scripts/kafka.sh up
+
+kafka-down: ## Stop the local Kafka broker started by kafka-up
+	scripts/kafka.sh down
+
+.PHONY: kafka-up kafka-down

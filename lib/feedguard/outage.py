@@ -217,9 +217,10 @@ class OutageGuard:
         def wait(state: RetryCallState) -> float:
             now = self.clock()
             left = (self.policy.deadline(current[0].started_at, now) - now).total_seconds()
-            delay = min(self.policy.backoff_seconds(len(current[0].attempts), self.rng), max(left, 0.0))
-            LOG.warning("%s: retrying in %.2f s (%.0f s left in the window)", what, delay, left)
-            return delay
+            return min(self.policy.backoff_seconds(len(current[0].attempts), self.rng), max(left, 0.0))
+
+        def before_sleep(state: RetryCallState) -> None:
+            LOG.warning("%s: retrying in %.2f s", what, state.upcoming_sleep)
 
         def give_up(state: RetryCallState) -> Any:
             outage = current[0]
@@ -229,7 +230,7 @@ class OutageGuard:
             raise error from state.outcome.exception() if state.outcome else None
 
         retrying = Retrying(retry=retry_if_exception(self.is_transient), stop=stop, wait=wait,
-                            sleep=self.sleep, retry_error_callback=give_up)
+                            sleep=self.sleep, before_sleep=before_sleep, retry_error_callback=give_up)
         result: T = retrying(attempt)
         return result
 
@@ -238,7 +239,8 @@ class OutageGuard:
             current.append(Outage(what, started_at=at))
             self.outages.append(current[0])
         outage = current[0]
-        record = Attempt(len(outage.attempts) + 1, at, f"{type(exc).__name__}: {exc}"[:500])
+        text = str(exc) if str(exc).startswith(type(exc).__name__) else f"{type(exc).__name__}: {exc}"
+        record = Attempt(len(outage.attempts) + 1, at, text[:500])
         outage.attempts.append(record)
         outage.in_maintenance_window |= self.policy.window_at(at) is not None
         LOG.warning("Kafka broker unreachable (%s, attempt %d at %s): %s",
