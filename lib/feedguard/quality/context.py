@@ -46,7 +46,8 @@ def open_context(context_root: str | Path) -> Any:
         context.config.analytics_enabled = False
         changed = True
     bars = context.config.progress_bars
-    if bars is None or bars.globally or bars.metric_calculations:
+    as_dict = bars if isinstance(bars, dict) else vars(bars) if bars is not None else {}
+    if as_dict.get("globally", True) or as_dict.get("metric_calculations", True):
         context.config.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         changed = True
     sites = context.config.data_docs_sites or {}

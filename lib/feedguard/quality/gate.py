@@ -43,7 +43,7 @@ from great_expectations.validator.validation_statistics import calc_validation_s
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
-from feedguard.quality.context import GxObjects, open_context, register
+from feedguard.quality.context import GxObjects, asset_name, open_context, register
 from feedguard.quality.singlepass import SinglePass, UnsupportedMetricError
 from feedguard.quality.suites import FEEDGUARD_META, severity_of
 from feedguard.storage import join
@@ -168,16 +168,15 @@ def validate(
         checkpoint_result = objects.checkpoint.run(batch_parameters={"dataframe": df}, run_id=gx_run_id)
         key, result = next(iter(checkpoint_result.run_results.items()))
         _in_suite_order(result, objects.suite)
-        if _mask(result, _pii(suite)):
-            objects.context.validation_results_store.set(key, result)
     else:
         result, key = _single_pass(df, objects, gx_run_id)
-        _mask(result, _pii(suite))
-        objects.context.validation_results_store.store_validation_results(
-            suite_validation_result=result,
-            suite_validation_result_identifier=key,
-            expectation_suite_identifier=key.expectation_suite_identifier,
-        )
+    _mask(result, _pii(suite))
+    result.meta.setdefault("batch_spec", {})["data_asset_name"] = asset_name(suite)
+    objects.context.validation_results_store.store_validation_results(
+        suite_validation_result=result,
+        suite_validation_result_identifier=key,
+        expectation_suite_identifier=key.expectation_suite_identifier,
+    )
     result_json = convert_to_json_serializable(result.to_json_dict())
     return _outcome(
         result_json,
@@ -272,11 +271,10 @@ def _pii(suite: dict[str, Any]) -> set[str]:
     return set(((suite.get("meta") or {}).get(FEEDGUARD_META) or {}).get("pii_columns") or [])
 
 
-def _mask(result: ExpectationSuiteValidationResult, pii: set[str]) -> bool:
+def _mask(result: ExpectationSuiteValidationResult, pii: set[str]) -> None:
     """Hide PII values in partial unexpected lists and unexpected rows (Data Docs are for analysts)."""
-    changed = False
     if not pii:
-        return changed
+        return
     for evr in result.results:
         details: dict[str, Any] = evr.result or {}
         config = evr.expectation_config
@@ -284,14 +282,11 @@ def _mask(result: ExpectationSuiteValidationResult, pii: set[str]) -> bool:
             for key in ("partial_unexpected_list", "unexpected_list"):
                 if details.get(key):
                     details[key] = [None if v is None else MASK for v in details[key]]
-                    changed = True
             for item in details.get("partial_unexpected_counts") or []:
                 item["value"] = None if item.get("value") is None else MASK
         for row in (details.get("details") or {}).get("unexpected_rows") or []:
             for name in pii & set(row):
                 row[name] = None if row[name] is None else MASK
-                changed = True
-    return changed
 
 
 def _column_of(config: dict[str, Any]) -> str | None:
