@@ -53,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ctx,
                 job_name=opts["JOB_NAME"],
                 reprocess=opts["reprocess"],
+                next_version=max(v.version for v in versions) + 1,
             )
             summary = report_run(spark, summary, contract, lake, reporters)
             close_run(spark, lake, summary)

@@ -19,6 +19,8 @@ from pyspark.sql import functions as F
 
 from feedguard.classify import Verdict, classify_file, header_problem
 from feedguard.contract import Contract
+from feedguard.drift import DriftReport, infer_fields, propose_contract, write_drift_report
+from feedguard.evolution import diff_contracts
 from feedguard.errors import EXIT_OK, EXIT_STRUCTURAL_CHANGE, ConservationError, InputNotFoundError
 from feedguard.file_checks import CheckedFile, check_files
 from feedguard.lake import Lake
@@ -142,6 +144,7 @@ def run_file_ingest(
     job_name: str,
     reprocess: bool = False,
     gate: ValidGate | None = None,
+    next_version: int | None = None,
 ) -> dict[str, Any]:
     """Ingest every new file under ``input_path``; return the run summary (also written to the run log)."""
     started = utc_now()
@@ -173,7 +176,7 @@ def run_file_ingest(
     rejects: dict[str, tuple[str, str]] = {}
     for uri, problem in header_rejects.items():
         reports[uri].verdict = Verdict.STRUCTURAL_CHANGE
-        reports[uri].evidence = problem.evidence
+        reports[uri].evidence = {**problem.evidence, "detail": problem.detail}
         rejects[uri] = ("structural_change", problem.detail)
     if main is not None:
         for uri, stats in main.files.items():
@@ -181,6 +184,7 @@ def run_file_ingest(
             reports[uri].verdict = verdict.verdict
             reports[uri].evidence = verdict.evidence
             if verdict.verdict == Verdict.STRUCTURAL_CHANGE:
+                reports[uri].evidence["detail"] = verdict.detail
                 rejects[uri] = ("structural_change", verdict.detail)
 
     quarantine_dir = lake.quarantine(ctx.source, ctx.dataset, ctx.run_id)
@@ -193,6 +197,10 @@ def run_file_ingest(
         quarantined[uri] = quarantine_file(uri, quarantine_dir)
     for uri, target in quarantined.items():
         reports[uri].quarantined_to = target
+    drift_reports = {
+        uri: _drift_report(spark, contract, lake, ctx, reports[uri], main, next_version or contract.version + 1)
+        for uri in rejects
+    }
 
     dead_frames: list[DataFrame] = []
     valid_frame: DataFrame | None = None
@@ -314,7 +322,9 @@ def run_file_ingest(
         "files_quarantined": len(quarantined),
         "verdicts": {r.uri: str(r.verdict) for r in reports.values()},
         "schema_drift_detected": any(r.verdict == Verdict.STRUCTURAL_CHANGE for r in reports.values()),
-        "corrupt_ratio_pct": round(100.0 * written_dead / records_read, 4) if records_read else 0.0,
+        "drift_reports": drift_reports,
+        # Corruption is what was dead-lettered from files that were loaded (drifted files are counted apart).
+        "corrupt_ratio_pct": _ratio_pct(written_dead - by_type.get("structural_change", 0), records_read),
         "started_at": iso(started),
         "ended_at": iso(ended),
         "duration_seconds": round((ended - started).total_seconds(), 3),
@@ -328,6 +338,43 @@ def close_run(spark: SparkSession, lake: Lake, summary: dict[str, Any]) -> None:
     """Write the run log (Delta row + JSON) and clear the in-flight marker: the run is done."""
     write_run(spark, lake.runs, summary)
     clear_inflight(lake.inflight(summary["source"], summary["dataset"]), summary["run_id"])
+
+
+def _drift_report(
+    spark: SparkSession,
+    contract: Contract,
+    lake: Lake,
+    ctx: RunContext,
+    report: FileReport,
+    main: Measured | None,
+    next_version: int,
+) -> dict[str, str]:
+    """Infer the drifted file's schema, propose the next contract version, write the report."""
+    delimiter = str(report.evidence.get("delimiter_found") or contract.csv.delimiter)
+    stats = main.files.get(report.uri) if main is not None else None
+    mistyped = set()
+    if stats is not None and stats.records:
+        for key, count in stats.error_fields.items():
+            kind, _, name = key.partition(":")
+            if kind == "type_mismatch" and count / stats.records > 0.5:
+                mistyped.add(name)
+    inferred = infer_fields(spark, contract, report.uri, delimiter)
+    proposed = propose_contract(
+        contract,
+        inferred,
+        mistyped_fields=mistyped,
+        next_version=next_version,
+        effective_from=dt.date.today(),
+        delimiter=delimiter,
+    )
+    diff = diff_contracts(contract, proposed)
+    report.evidence["proposed_compatibility"] = diff.compatibility
+    drift = DriftReport(report.uri, str(report.evidence.get("detail", "")), report.evidence, proposed, diff)
+    return write_drift_report(lake.drift(ctx.source, ctx.dataset, ctx.run_id), contract, drift)
+
+
+def _ratio_pct(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 4) if whole else 0.0
 
 
 def _count_into(report: FileReport, stats: FileStats) -> None:

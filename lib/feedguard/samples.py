@@ -210,6 +210,50 @@ def write_samples(
     return expected
 
 
+def write_drifted_samples(out: Path, *, seed: int = 11, records: int = 40) -> dict[str, dict[str, Any]]:
+    """Feeds whose producer changed the format, and one with scattered corruption.
+
+    Returns ``{folder: {"source", "verdict", "records"}}``: one folder per case, one file each.
+    """
+    day = dt.date(2026, 11, 28)
+    rng = random.Random(seed)
+    cases: dict[str, dict[str, Any]] = {}
+
+    def put(folder: str, name: str, text: str, source: str, verdict: str, count: int) -> None:
+        (out / folder).mkdir(parents=True, exist_ok=True)
+        (out / folder / name).write_text(text, encoding="utf-8")
+        cases[folder] = {"source": source, "verdict": verdict, "records": count}
+
+    v2 = []
+    for n in range(1, records + 1):
+        order = quickbite_order(rng, 300_000 + n, day)
+        order["customer_ref"] = order.pop("customer_id")
+        order["loyalty_tier"] = rng.choice(("gold", "silver", None))
+        v2.append(_dumps(order))
+    put("quickbite_v2", "orders_v2.jsonl", "\n".join(v2) + "\n", "quickbite", "structural_change", records)
+
+    scattered = quickbite_lines(rng, records * 2, 400_000, day, fault_every=16)
+    put("quickbite_scattered", "orders_scattered.jsonl", "\n".join(scattered.lines) + "\n", "quickbite",
+        "intermittent_corruption", records * 2)  # fmt: skip
+
+    rows = [mealdash_row(rng, 600_000 + n, day) for n in range(records)]
+    header = MEALDASH_HEADER.split(",")
+    added = [",".join([*header, "tip"])] + [csv_line([*r, f"{rng.uniform(0, 5):.2f}"]) for r in rows]
+    put("mealdash_added_column", "orders_added.csv", "\n".join(added) + "\n", "mealdash", "structural_change",
+        records)  # fmt: skip
+    order = [1, 0, *range(2, len(header))]
+    reordered = [",".join(header[i] for i in order)] + [csv_line([r[i] for i in order]) for r in rows]
+    put("mealdash_reordered", "orders_reordered.csv", "\n".join(reordered) + "\n", "mealdash",
+        "structural_change", records)  # fmt: skip
+    semicolon = [";".join(header)] + [";".join(c.replace(";", ",") for c in r) for r in rows]
+    put("mealdash_semicolon", "orders_semicolon.csv", "\n".join(semicolon) + "\n", "mealdash",
+        "structural_change", records)  # fmt: skip
+    typed = [MEALDASH_HEADER] + [csv_line([*r[:2], f"{r[2]}.5", *r[3:]]) for r in rows]
+    put("mealdash_type_change", "orders_type_change.csv", "\n".join(typed) + "\n", "mealdash",
+        "structural_change", records)  # fmt: skip
+    return cases
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", default="samples", help="folder to write the sample feeds to")
