@@ -1,11 +1,78 @@
-"""Sub-commands for contracts, replay, docs and expectations (registered by :mod:`feedguard.cli`)."""
+"""Sub-commands: contracts (check, diff), replay, docs and expectations (registered by the CLI)."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 from typing import Any
 
 
+def _contracts_check(args: argparse.Namespace) -> int:
+    from feedguard.evolution import check_contracts
+
+    problems = check_contracts(args.dir)
+    for problem in problems:
+        print(f"problem: {problem}")
+    print("contracts OK" if not problems else f"{len(problems)} problem(s)")
+    return 2 if problems else 0
+
+
+def _contracts_diff(args: argparse.Namespace) -> int:
+    from feedguard.contract import load_contract
+    from feedguard.evolution import diff_contracts
+
+    old, new = load_contract(args.old), load_contract(args.new)
+    diff = diff_contracts(old, new)
+    print(f"{old.key} v{old.version} -> v{new.version}: {diff.compatibility}"
+          f"{' (breaking)' if diff.breaking else ''}")  # fmt: skip
+    print(diff.to_markdown())
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from feedguard.ingest import close_run, recover_inflight
+    from feedguard.lake import Lake
+    from feedguard.registry import load_versions, select_version
+    from feedguard.replay import ReplayFilter, run_replay
+    from feedguard.routing import RunContext
+    from feedguard.runlog import iso, new_run_id, utc_now
+    from feedguard.session import build_session
+
+    versions = load_versions(args.contracts_dir, args.source, args.dataset)
+    contract = select_version(versions, dt.date.today())
+    run_id = args.run_id_new or f"replay-{new_run_id()}"
+    ctx = RunContext(contract.source, contract.dataset, contract.version, run_id, iso(utc_now()))
+    since = dt.date.fromisoformat(args.since) if args.since else None
+    lake = Lake(args.lake)
+    spark = build_session("feedguard-replay")
+    recover_inflight(spark, lake, contract.source, contract.dataset)
+    summary = run_replay(spark, contract, lake, ctx, ReplayFilter(args.run_id, args.error_type, since))
+    close_run(spark, lake, summary)
+    print(json.dumps({k: summary[k] for k in ("run_id", "records_read", "records_valid", "records_dead_lettered")}))
+    print(summary["message"])
+    return 0
+
+
 def register(sub: Any) -> None:
-    """Add the contract, replay, docs and expectations sub-commands."""
-    _ = argparse  # sub-commands are added as their modules land
+    """Add the contract and replay sub-commands."""
+    contracts = sub.add_parser("contracts", help="validate and compare data contracts")
+    csub = contracts.add_subparsers(dest="contracts_command", required=True)
+    check = csub.add_parser("check", help="validate every contract file, version order and compatibility claims")
+    check.add_argument("--dir", default="contracts")
+    check.set_defaults(func=_contracts_check)
+    diff = csub.add_parser("diff", help="the changes between two contract files and their compatibility")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    diff.set_defaults(func=_contracts_diff)
+
+    replay = sub.add_parser("replay", help="re-parse open dead letters against the current contract")
+    replay.add_argument("--source", required=True)
+    replay.add_argument("--dataset", required=True)
+    replay.add_argument("--lake", default="lake")
+    replay.add_argument("--contracts-dir", "--contracts_dir", dest="contracts_dir", default="contracts")
+    replay.add_argument("--run-id", "--run_id", dest="run_id", help="only dead letters of this ingest run")
+    replay.add_argument("--error-type", "--error_type", dest="error_type", help="only this error type")
+    replay.add_argument("--since", help="only dead letters ingested on or after this date (YYYY-MM-DD)")
+    replay.add_argument("--replay-run-id", dest="run_id_new", help="run id of the replay (default generated)")
+    replay.set_defaults(func=_replay)

@@ -26,6 +26,7 @@ from feedguard.file_checks import CheckedFile, check_files
 from feedguard.lake import Lake
 from feedguard.ledger import LEDGER_SCHEMA, processed_keys, unprocessed
 from feedguard.parsing import FileStats, Measured, keep_raw_of_bad_records, measure, parse_files
+from feedguard.replay import undo_replay
 from feedguard.routing import (
     DEAD_LETTER_SCHEMA,
     RunContext,
@@ -71,6 +72,7 @@ def recover_inflight(spark: SparkSession, lake: Lake, source: str, dataset: str)
         ):
             if DeltaTable.isDeltaTable(spark, path):
                 DeltaTable.forPath(spark, path).delete(F.col(column) == run_id)
+        undo_replay(spark, lake, run_id)
         clear_inflight(lake.inflight(source, dataset), run_id)
     return recovered
 
