@@ -88,12 +88,21 @@ def default_jars_dir() -> Path:
     return Path(__file__).resolve().parents[2] / ".cache" / "jars" / "kafka"
 
 
+def free_ports(count: int, host: str = HOST) -> list[int]:
+    """``count`` distinct TCP ports that are free right now on ``host``."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind((host, 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def free_port(host: str = HOST) -> int:
     """A TCP port that is free right now on ``host``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_ports(1, host)[0]
 
 
 def new_cluster_id() -> str:
@@ -108,7 +117,13 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 
 
 class KafkaBroker:
-    """One KRaft broker+controller process whose config, data and log live in ``base_dir``."""
+    """One KRaft broker+controller process whose config, data and log live in ``base_dir``.
+
+    Ports are free ones chosen by the first :meth:`start` (or given), and read back from
+    ``server.properties`` when ``base_dir`` already holds a broker, so ``KafkaBroker(dir).stop()`` from
+    another process stops it (via ``broker.pid``). With ``die_with_parent`` (default) Linux kills the
+    broker when the *thread* that started it exits: start it from the main thread (as fixtures do).
+    """
 
     def __init__(
         self,
@@ -132,6 +147,7 @@ class KafkaBroker:
         self.java = java
         self.die_with_parent = die_with_parent
         self._proc: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0
 
     @property
     def properties_path(self) -> Path:
@@ -157,18 +173,36 @@ class KafkaBroker:
         return f"{HOST}:{self.port}"
 
     def start(self, timeout: float = 60.0) -> None:
-        """Start the broker (formatting its storage the first time) and wait until it answers metadata."""
+        """Start the broker (formatting its storage the first time) and wait until it answers metadata.
+
+        Ports chosen here are retried (twice) with new ones if another process grabs one meanwhile.
+        """
         if self.is_running():
             return
         self._check_jars()
         self.base_dir.mkdir(parents=True, exist_ok=True)
-        self.port = self.port or free_port()
-        self.controller_port = self.controller_port or free_port()
+        given = (self.port, self.controller_port)
+        if given[0] and given[1]:
+            self._start_once(timeout)
+            return
+        for tries_left in reversed(range(3)):
+            fresh = [p for p in free_ports(3) if p not in given]
+            self.port, self.controller_port = given[0] or fresh[0], given[1] or fresh[1]
+            try:
+                self._start_once(timeout)
+                return
+            except BrokerStartError as exc:
+                if not tries_left or "Address already in use" not in str(exc):
+                    self.port, self.controller_port = given
+                    raise
+
+    def _start_once(self, timeout: float) -> None:
         self._write_config()
         if not (self.data_dir / "meta.properties").exists():
             self._run_java("kafka.tools.StorageTool", "format", "-t", new_cluster_id(), "-c",
                            str(self.properties_path))
         with self.log_path.open("ab") as log:
+            self._log_offset = log.tell()
             self._proc = subprocess.Popen(
                 self._java_command("kafka.Kafka", str(self.properties_path)),
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.base_dir,
@@ -222,6 +256,14 @@ class KafkaBroker:
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
+    def _start_report(self) -> str:
+        """The ERROR/FATAL lines and exception messages logged since the last start, then the log tail."""
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_offset)
+            since = log.read().decode(errors="replace").splitlines()
+        problems = [line for line in since if " ERROR " in line or " FATAL " in line or "Exception: " in line]
+        return "\n".join([*problems[:12], "...", *since[-10:]]) + f"\n(full log: {self.log_path})"
+
     def _check_jars(self) -> None:
         if not any(self.jars_dir.glob("kafka_2.13-*.jar")):
             raise KafkaJarsMissingError(
@@ -256,12 +298,12 @@ class KafkaBroker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.pid() is None:
-                raise BrokerStartError(f"the Kafka broker exited during start:\n{self.log_tail()}")
+                raise BrokerStartError(f"the Kafka broker exited during start:\n{self._start_report()}")
             if _answers_metadata(self.bootstrap):
                 return
             time.sleep(0.2)
         self.kill()
-        raise BrokerStartError(f"the Kafka broker did not answer within {timeout} s:\n{self.log_tail()}")
+        raise BrokerStartError(f"the Kafka broker did not answer within {timeout} s:\n{self._start_report()}")
 
     def _signal_and_wait(self, sig: signal.Signals, timeout: float) -> None:
         pid = self.pid()

@@ -26,15 +26,19 @@ from dataclasses import dataclass
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-
-class UnknownTopicError(LookupError):
-    """The topic does not exist on the broker (or has no partitions)."""
+from feedguard.errors import EXIT_USAGE, FeedguardError, UsageError
 
 
-class OffsetsAheadOfBrokerError(ValueError):
+class UnknownTopicError(FeedguardError, LookupError):
+    """The topic does not exist on the broker (or has no partitions): missing input, exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+class OffsetsAheadOfBrokerError(UsageError):
     """A committed offset is past the broker's latest offset: the topic was recreated or truncated.
 
-    Neither skipping nor re-reading is safe without a human decision, so the plan refuses.
+    Neither skipping nor re-reading is safe without a human decision, so the plan refuses (exit 2).
     """
 
 

@@ -28,7 +28,8 @@ from typing import Any, TypeVar
 from kafka.errors import BrokerNotAvailableError, KafkaError
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-EXIT_TRANSIENT = 75  # docs/design.md: transient infrastructure failure, retry later
+from feedguard.errors import EXIT_TRANSIENT, TransientError
+
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -141,10 +142,8 @@ class Outage:
         return (self.ended_at - self.started_at).total_seconds()
 
 
-class BrokerUnavailableError(RuntimeError):
+class BrokerUnavailableError(TransientError):
     """The broker stayed unreachable past the allowed window; exit 75 and let the next run resume."""
-
-    exit_code = EXIT_TRANSIENT
 
     def __init__(self, outage: Outage, policy: OutagePolicy) -> None:
         self.outage = outage

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
@@ -14,8 +16,9 @@ from kafka.admin import KafkaAdminClient
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
+from feedguard import foodnow_producer, kafka_broker
 from feedguard.foodnow_producer import build_messages, produce_events
-from feedguard.kafka_broker import KafkaBroker
+from feedguard.kafka_broker import BrokerStartError, KafkaBroker, KafkaJarsMissingError, free_ports
 from feedguard.kafka_offsets import (
     OffsetRange,
     UnknownTopicError,
@@ -189,3 +192,55 @@ def test_outage_guard_waits_for_a_killed_broker_and_records_the_outage(
     assert outage.recovered and outage.recovered_at is not None
     assert outage.started_at == outage.attempts[0].at
     assert guard.total_downtime_seconds == (outage.recovered_at - outage.started_at).total_seconds() > 1.0
+
+
+def test_producer_cli_creates_the_topic_and_prints_exact_counts(
+    kafka: KafkaBroker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--bootstrap", kafka.bootstrap, "--topic", "cli-orders", "--count", "30", "--partitions", "2",
+            "--seed", "4", "--malformed-ratio", "0.2"]
+
+    assert foodnow_producer.main(argv) == 0
+
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["count"], summary["valid"], summary["malformed"]) == (30, 24, 6)
+    assert summary["malformed_by_kind"] == {"bad_json": 2, "wrong_type": 2, "missing_field": 2}
+    earliest, latest = fetch_offsets(kafka.bootstrap, "cli-orders")
+    assert earliest == {0: 0, 1: 0}
+    assert latest == {int(p): n for p, n in summary["per_partition"].items()} and sum(latest.values()) == 30
+
+
+def test_broker_cli_up_status_down_on_fixed_ports(tmp_path: Path) -> None:
+    folder, (port, controller) = str(tmp_path / "local"), free_ports(2)
+    args = ["--dir", folder, "--port", str(port), "--controller-port", str(controller)]
+
+    assert kafka_broker.main(["up", *args]) == 0
+    try:
+        assert kafka_broker.main(["status", *args]) == 0
+        assert kafka_broker.create_topic(f"127.0.0.1:{port}", "local", 2) is True
+        assert kafka_broker.create_topic(f"127.0.0.1:{port}", "local", 2) is False
+        assert fetch_offsets(f"127.0.0.1:{port}", "local") == ({0: 0, 1: 0}, {0: 0, 1: 0})
+    finally:
+        assert kafka_broker.main(["down", *args]) == 0
+    assert kafka_broker.main(["status", *args]) == 3
+    assert not (tmp_path / "local" / "broker.pid").exists()
+    assert "Kafka Server started" in (tmp_path / "local" / "broker.log").read_text()
+
+
+def test_missing_jars_say_to_run_make_setup(tmp_path: Path) -> None:
+    broker = KafkaBroker(tmp_path / "kafka", jars_dir=tmp_path / "no-jars")
+
+    with pytest.raises(KafkaJarsMissingError, match="run `make setup`"):
+        broker.start()
+    assert not broker.is_running()
+
+
+def test_a_taken_port_fails_the_start_with_the_bind_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        broker = KafkaBroker(tmp_path / "kafka", port=taken.getsockname()[1])
+
+        with pytest.raises(BrokerStartError, match="Address already in use"):
+            broker.start()
+    assert not broker.is_running()

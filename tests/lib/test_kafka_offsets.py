@@ -80,9 +80,10 @@ def test_a_partition_added_since_the_last_run_is_read_from_earliest_without_loss
     assert plan.lag == {0: 0, 1: 4}
 
 
-def test_a_committed_offset_past_the_latest_refuses_to_plan() -> None:
-    with pytest.raises(OffsetsAheadOfBrokerError, match="partition 0: committed next offset 30 is past"):
+def test_a_committed_offset_past_the_latest_refuses_to_plan_with_exit_2() -> None:
+    with pytest.raises(OffsetsAheadOfBrokerError, match="partition 0: committed next offset 30 is past") as e:
         plan_batch("orders", {0: 30}, earliest={0: 0}, latest={0: 20})
+    assert e.value.exit_code == 2
 
 
 def test_a_committed_partition_missing_on_the_broker_refuses_to_plan() -> None:
