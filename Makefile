@@ -90,3 +90,12 @@ kafka-down: ## Stop the local Kafka broker started by kafka-up
 	scripts/kafka.sh down
 
 .PHONY: kafka-up kafka-down
+
+# --- Data Docs browser test: Debian's chromium (headless) ------------------------------------------------
+chromium: ## Install Debian's chromium (headless Data Docs test) when /usr/bin/chromium is missing
+	@test -x /usr/bin/chromium || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium; }
+	@test -x /usr/bin/chromium && echo "chromium: /usr/bin/chromium"
+
+.PHONY: chromium
