@@ -91,6 +91,12 @@ kafka-down: ## Stop the local Kafka broker started by kafka-up
 
 .PHONY: kafka-up kafka-down
 
+# --- benchmarks (bench/): ratios measured in one run, reported in docs/benchmarks.md ---------------------
+bench: setup ## Benchmark the ingest job against a bare Spark parse-and-write on 1M QuickBite records
+	$(PY) bench/ingest_bench.py --records 1000000
+
+.PHONY: bench
+
 # --- Data Docs browser test: Debian's chromium (headless) ------------------------------------------------
 chromium: ## Install Debian's chromium (headless Data Docs test) when /usr/bin/chromium is missing
 	@test -x /usr/bin/chromium || { \

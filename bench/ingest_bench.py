@@ -1,0 +1,155 @@
+"""Benchmark: the full file-ingest job versus a bare Spark parse-and-write, in one run.
+
+    .venv/bin/python bench/ingest_bench.py --records 1000000   # or: make bench
+
+Generates a QuickBite JSON Lines file with 1% corrupt lines, then times, in the same SparkSession
+(``spark.driver.memory=4g``, the same settings for both):
+
+(a) bare: ``spark.read.schema(s).json(path).write.parquet(...)``
+(b) full: the ingest flow (parse with lineage, checks, dead letters, Delta writes, run log)
+
+Each is run ``--repeat`` times alternately; the report gives the medians and the ratio b/a, and the
+peak resident set size of the driver JVM (sampled with psutil) during each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from feedguard.contract import load_contract  # noqa: E402
+from feedguard.ingest import close_run, run_file_ingest  # noqa: E402
+from feedguard.lake import Lake  # noqa: E402
+from feedguard.routing import RunContext  # noqa: E402
+from feedguard.runlog import iso, utc_now  # noqa: E402
+from feedguard.samples import quickbite_lines  # noqa: E402
+from feedguard.schema import spark_schema  # noqa: E402
+from feedguard.session import build_session  # noqa: E402
+
+
+def generate(path: Path, records: int, corrupt_every: int = 100) -> None:
+    """Write ``records`` QuickBite lines, 1 in ``corrupt_every`` carrying a seeded fault."""
+    import datetime as dt
+
+    rng = random.Random(42)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    chunk = 50_000
+    with path.open("w", encoding="utf-8") as handle:
+        for start in range(0, records, chunk):
+            feed = quickbite_lines(rng, min(chunk, records - start), start + 1, dt.date(2026, 11, 28), corrupt_every)
+            handle.write("\n".join(feed.lines) + "\n")
+
+
+class PeakRss:
+    """Sample the resident set size of this process and its children (the driver JVM)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            time.sleep(0.2)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, int]:
+    with PeakRss() as rss:
+        start = time.perf_counter()
+        fn()
+        elapsed = time.perf_counter() - start
+    return elapsed, rss.peak
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--workdir", default="bench/out")
+    parser.add_argument("--driver-memory", default="4g")
+    args = parser.parse_args(argv)
+
+    work = Path(args.workdir).resolve()
+    data = work / "input" / f"quickbite_{args.records}.jsonl"
+    if not data.exists():
+        print(f"generating {args.records} records into {data} ...", file=sys.stderr)
+        generate(data, args.records)
+    contract = load_contract("contracts/quickbite/orders.v1.yaml")
+    spark = build_session(
+        "feedguard-bench",
+        master="local[2]",
+        conf={"spark.driver.memory": args.driver_memory, "spark.ui.enabled": "false"},
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    schema = spark_schema(contract)
+
+    def bare() -> None:
+        out = work / "bare.parquet"
+        shutil.rmtree(out, ignore_errors=True)
+        spark.read.schema(schema).option("mode", "PERMISSIVE").json(str(data)).write.parquet(str(out))
+
+    summaries: list[dict[str, Any]] = []
+
+    def full() -> None:
+        lake = work / "lake"
+        shutil.rmtree(lake, ignore_errors=True)
+        ctx = RunContext(contract.source, contract.dataset, contract.version, f"bench-{len(summaries)}", iso(utc_now()))
+        summary = run_file_ingest(spark, contract, Lake(str(lake)), str(data), ctx, job_name="bench")
+        close_run(spark, Lake(str(lake)), summary)
+        summaries.append(summary)
+
+    results: dict[str, list[tuple[float, int]]] = {"bare": [], "full": []}
+    bare()  # warm-up: JIT, file cache
+    for _ in range(args.repeat):
+        results["bare"].append(timed(bare))
+        results["full"].append(timed(full))
+    med = {k: statistics.median(t for t, _ in v) for k, v in results.items()}
+    report = {
+        "records": args.records,
+        "input_bytes": data.stat().st_size,
+        "driver_memory": args.driver_memory,
+        "repeat": args.repeat,
+        "bare_seconds": [round(t, 2) for t, _ in results["bare"]],
+        "full_seconds": [round(t, 2) for t, _ in results["full"]],
+        "bare_median_s": round(med["bare"], 2),
+        "full_median_s": round(med["full"], 2),
+        "ratio_full_over_bare": round(med["full"] / med["bare"], 3),
+        "peak_rss_mb_bare": round(max(r for _, r in results["bare"]) / 2**20),
+        "peak_rss_mb_full": round(max(r for _, r in results["full"]) / 2**20),
+        "last_run": {k: summaries[-1][k] for k in ("records_read", "records_valid", "records_dead_lettered", "status")},
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
