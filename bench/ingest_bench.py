@@ -30,14 +30,16 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from feedguard.contract import load_contract  # noqa: E402
-from feedguard.ingest import close_run, run_file_ingest  # noqa: E402
-from feedguard.lake import Lake  # noqa: E402
-from feedguard.routing import RunContext  # noqa: E402
-from feedguard.runlog import iso, utc_now  # noqa: E402
-from feedguard.samples import quickbite_lines  # noqa: E402
-from feedguard.schema import spark_schema  # noqa: E402
-from feedguard.session import build_session  # noqa: E402
+import contextlib
+
+from feedguard.contract import load_contract
+from feedguard.ingest import close_run, run_file_ingest
+from feedguard.lake import Lake
+from feedguard.routing import RunContext
+from feedguard.runlog import iso, utc_now
+from feedguard.samples import quickbite_lines
+from feedguard.schema import spark_schema
+from feedguard.session import build_session
 
 
 def generate(path: Path, records: int, corrupt_every: int = 100) -> None:
@@ -49,7 +51,9 @@ def generate(path: Path, records: int, corrupt_every: int = 100) -> None:
     chunk = 50_000
     with path.open("w", encoding="utf-8") as handle:
         for start in range(0, records, chunk):
-            feed = quickbite_lines(rng, min(chunk, records - start), start + 1, dt.date(2026, 11, 28), corrupt_every)
+            feed = quickbite_lines(
+                rng, min(chunk, records - start), start + 1, dt.date(2026, 11, 28), corrupt_every
+            )
             handle.write("\n".join(feed.lines) + "\n")
 
 
@@ -66,10 +70,8 @@ class PeakRss:
         while not self._stop.is_set():
             total = 0
             for proc in [me, *me.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.Error):
                     total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak = max(self.peak, total)
             time.sleep(0.2)
 
@@ -122,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     def full() -> None:
         lake = work / "lake"
         shutil.rmtree(lake, ignore_errors=True)
-        ctx = RunContext(contract.source, contract.dataset, contract.version, f"bench-{len(summaries)}", iso(utc_now()))
+        ctx = RunContext(
+            contract.source, contract.dataset, contract.version, f"bench-{len(summaries)}", iso(utc_now())
+        )
         summary = run_file_ingest(spark, contract, Lake(str(lake)), str(data), ctx, job_name="bench")
         close_run(spark, Lake(str(lake)), summary)
         summaries.append(summary)
@@ -145,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_full_over_bare": round(med["full"] / med["bare"], 3),
         "peak_rss_mb_bare": round(max(r for _, r in results["bare"]) / 2**20),
         "peak_rss_mb_full": round(max(r for _, r in results["full"]) / 2**20),
-        "last_run": {k: summaries[-1][k] for k in ("records_read", "records_valid", "records_dead_lettered", "status")},
+        "last_run": {
+            k: summaries[-1][k] for k in ("records_read", "records_valid", "records_dead_lettered", "status")
+        },
     }
     print(json.dumps(report, indent=2))
     return 0

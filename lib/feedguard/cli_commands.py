@@ -49,7 +49,11 @@ def _replay(args: argparse.Namespace) -> int:
     recover_inflight(spark, lake, contract.source, contract.dataset)
     summary = run_replay(spark, contract, lake, ctx, ReplayFilter(args.run_id, args.error_type, since))
     close_run(spark, lake, summary)
-    print(json.dumps({k: summary[k] for k in ("run_id", "records_read", "records_valid", "records_dead_lettered")}))
+    print(
+        json.dumps(
+            {k: summary[k] for k in ("run_id", "records_read", "records_valid", "records_dead_lettered")}
+        )
+    )
     print(summary["message"])
     return 0
 
@@ -58,7 +62,9 @@ def register(sub: Any) -> None:
     """Add the contract and replay sub-commands."""
     contracts = sub.add_parser("contracts", help="validate and compare data contracts")
     csub = contracts.add_subparsers(dest="contracts_command", required=True)
-    check = csub.add_parser("check", help="validate every contract file, version order and compatibility claims")
+    check = csub.add_parser(
+        "check", help="validate every contract file, version order and compatibility claims"
+    )
     check.add_argument("--dir", default="contracts")
     check.set_defaults(func=_contracts_check)
     diff = csub.add_parser("diff", help="the changes between two contract files and their compatibility")

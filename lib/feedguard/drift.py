@@ -17,11 +17,11 @@ from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
 from feedguard.contract import Contract, CsvOptions, FieldSpec, contract_to_yaml
-from feedguard.evolution import ContractDiff, diff_contracts
+from feedguard.evolution import ContractDiff
 from feedguard.schema import CORRUPT_COLUMN
 from feedguard.storage import join, write_text
 
-_SPARK_TO_CONTRACT = {
+_SPARK_TO_CONTRACT: dict[type[T.DataType], str] = {
     T.StringType: "string",
     T.LongType: "long",
     T.IntegerType: "integer",
@@ -32,8 +32,12 @@ _SPARK_TO_CONTRACT = {
 }
 # An inferred type that is only Spark's reading of a value the contract types more precisely.
 _COMPATIBLE_READINGS = {
-    ("string", "timestamp"), ("string", "date"), ("long", "integer"), ("double", "decimal"), ("long", "decimal"),
-}  # fmt: skip
+    ("string", "timestamp"),
+    ("string", "date"),
+    ("long", "integer"),
+    ("double", "decimal"),
+    ("long", "decimal"),
+}
 
 
 def spec_from_spark(name: str, data_type: T.DataType) -> FieldSpec:
@@ -48,7 +52,9 @@ def spec_from_spark(name: str, data_type: T.DataType) -> FieldSpec:
     return FieldSpec(name=name, type=_SPARK_TO_CONTRACT.get(type(data_type), "string"))
 
 
-def infer_fields(spark: SparkSession, contract: Contract, uri: str, delimiter: str) -> list[tuple[str, T.DataType]]:
+def infer_fields(
+    spark: SparkSession, contract: Contract, uri: str, delimiter: str
+) -> list[tuple[str, T.DataType]]:
     """Column names and types as Spark infers them from the file (JSON keys or the CSV header)."""
     if contract.format == "json":
         df = spark.read.option("mode", "PERMISSIVE").json(uri)
@@ -87,9 +93,11 @@ def propose_contract(
     inferred_specs = {name: spec_from_spark(name, t) for name, t in inferred}
     existing = {f.name: f for f in contract.fields}
     fields: list[FieldSpec] = []
-    order = [name for name, _ in inferred] if contract.format == "csv" else list(existing) + [
-        n for n, _ in inferred if n not in existing
-    ]
+    order = (
+        [name for name, _ in inferred]
+        if contract.format == "csv"
+        else list(existing) + [n for n, _ in inferred if n not in existing]
+    )
     delivered = {name for name, _ in inferred}
     for name in order:
         if name in existing and name not in delivered:
@@ -100,12 +108,18 @@ def propose_contract(
             if new is not None and not _keeps_contract_type(old, new, mistyped_fields):
                 numeric = new.is_numeric
                 old = old.model_copy(
-                    update={"type": new.type, "min": old.min if numeric else None, "max": old.max if numeric else None}
+                    update={
+                        "type": new.type,
+                        "min": old.min if numeric else None,
+                        "max": old.max if numeric else None,
+                    }
                 )
             fields.append(old)
         else:
             new = inferred_specs[name]
-            fields.append(new.model_copy(update={"description": "added by the drift proposal: review type and rules"}))
+            fields.append(
+                new.model_copy(update={"description": "added by the drift proposal: review type and rules"})
+            )
     for name, old in existing.items():
         if name not in delivered:
             fields.append(old.model_copy(update={"required": False, "description": "no longer delivered"}))
@@ -149,8 +163,8 @@ class DriftReport:
                 "",
                 f"**Verdict:** structural change. {self.verdict_detail}",
                 "",
-                f"Nothing of this file was loaded; it is quarantined byte for byte and its records are in the "
-                f"dead-letter table. Owner to notify: {current.owner.name} <{current.owner.email}>.",
+                "Nothing of this file was loaded; it is quarantined byte for byte and its records are in "
+                f"the dead-letter table. Owner to notify: {current.owner.name} <{current.owner.email}>.",
                 "",
                 f"## Proposed contract v{self.proposed.version} (from v{current.version}): {verdict}",
                 "",

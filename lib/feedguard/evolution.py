@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from feedguard.contract import Contract, FieldSpec
@@ -71,7 +72,7 @@ class ContractDiff:
         }[mode]
 
     def to_markdown(self) -> str:
-        lines = [f"| field | change | detail | backward | forward |", "|---|---|---|---|---|"]
+        lines = ["| field | change | detail | backward | forward |", "|---|---|---|---|---|"]
         for c in self.changes:
             lines.append(
                 f"| `{c.name}` | {c.kind} | {c.detail} | {'yes' if c.backward_ok else 'no'} "
@@ -103,9 +104,7 @@ def _constraint_changes(name: str, old: FieldSpec, new: FieldSpec) -> list[Field
             continue
         if b is None:
             looser = True
-        elif a is None:
-            tighter = True
-        elif (b < a) == lower_is_tighter:
+        elif a is None or (b < a) == lower_is_tighter:
             tighter = True
         else:
             looser = True
@@ -113,9 +112,13 @@ def _constraint_changes(name: str, old: FieldSpec, new: FieldSpec) -> list[Field
         tighter = tighter or new.regex is not None
         looser = looser or old.regex is not None
     if tighter:
-        changes.append(FieldChange(name, "constraints_tightened", "old data may break the new rules", False, True))
+        changes.append(
+            FieldChange(name, "constraints_tightened", "old data may break the new rules", False, True)
+        )
     if looser:
-        changes.append(FieldChange(name, "constraints_loosened", "new data may break the old rules", True, False))
+        changes.append(
+            FieldChange(name, "constraints_loosened", "new data may break the old rules", True, False)
+        )
     return changes
 
 
@@ -146,13 +149,20 @@ def diff_contracts(old: Contract, new: Contract) -> ContractDiff:
         changes.append(FieldChange("<csv>", "csv_options_changed", f"{old.csv} -> {new.csv}", False, False))
     if old.format == "csv" and set(old_fields) != set(new_fields):
         changes.append(
-            FieldChange("<columns>", "columns_changed", "CSV columns are positional: old and new files differ in width",
-                        False, False)  # fmt: skip
+            FieldChange(
+                "<columns>",
+                "columns_changed",
+                "CSV columns are positional: old and new files differ in width",
+                False,
+                False,
+            )
         )
     if old.format == "csv" and [f.name for f in old.fields if f.name in new_fields] != [
         f.name for f in new.fields if f.name in old_fields
     ]:
-        changes.append(FieldChange("<columns>", "columns_reordered", "CSV columns are positional", False, False))
+        changes.append(
+            FieldChange("<columns>", "columns_reordered", "CSV columns are positional", False, False)
+        )
     return ContractDiff(old.version, new.version, tuple(changes))
 
 
@@ -172,14 +182,16 @@ def check_contracts(contracts_dir: str) -> list[str]:
             problems.append(str(exc))
             continue
         if path.parent.name != contract.source:
-            problems.append(f"{path}: lives under {path.parent.name}/ but declares source {contract.source!r}")
+            problems.append(
+                f"{path}: lives under {path.parent.name}/ but declares source {contract.source!r}"
+            )
         by_dataset.setdefault((contract.source, contract.dataset), []).append(contract)
     for (source, dataset), versions in sorted(by_dataset.items()):
         versions.sort(key=lambda c: c.version)
         numbers = [c.version for c in versions]
         if numbers != list(range(1, len(numbers) + 1)):
             problems.append(f"{source}/{dataset}: versions must be 1..N without gaps, found {numbers}")
-        for old, new in zip(versions, versions[1:], strict=False):
+        for old, new in itertools.pairwise(versions):
             if new.effective_from < old.effective_from:
                 problems.append(
                     f"{source}/{dataset}: v{new.version} takes effect {new.effective_from}, "
@@ -188,8 +200,8 @@ def check_contracts(contracts_dir: str) -> list[str]:
             diff = diff_contracts(old, new)
             if not diff.satisfies(new.compatibility):
                 problems.append(
-                    f"{source}/{dataset}: v{new.version} declares {new.compatibility} compatibility but the change "
-                    f"from v{old.version} is {diff.compatibility}: "
+                    f"{source}/{dataset}: v{new.version} declares {new.compatibility} compatibility "
+                    f"but the change from v{old.version} is {diff.compatibility}: "
                     + "; ".join(f"{c.name} {c.kind}" for c in diff.changes if not _ok(c, new.compatibility))
                 )
     return problems

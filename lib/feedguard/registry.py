@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 from feedguard.contract import CONTRACT_FILE_RE, Contract, load_contract
 from feedguard.errors import ContractError
+from feedguard.storage import copy_file, is_s3, list_files
+
+
+def local_contracts_dir(contracts_dir: str | Path) -> Path:
+    """The contracts folder on local disk; an ``s3://`` prefix is copied to a temporary folder first."""
+    text = str(contracts_dir)
+    if not is_s3(text):
+        return Path(text)
+    target = Path(tempfile.mkdtemp(prefix="feedguard-contracts-"))
+    for info in list_files(text.rstrip("/") + "/"):
+        relative = info.uri[len(text.rstrip("/")) + 1 :]
+        if relative.endswith((".yaml", ".yml")):
+            copy_file(info.uri, str(target / relative))
+    return target
 
 
 def contract_files(contracts_dir: str | Path, source: str, dataset: str) -> list[Path]:
     """Every ``<dataset>.v<N>.yaml`` of one source, sorted by version."""
-    folder = Path(contracts_dir) / source
+    folder = local_contracts_dir(contracts_dir) / source
     found = []
     for path in folder.glob(f"{dataset}.v*.y*ml"):
         match = CONTRACT_FILE_RE.match(path.name)

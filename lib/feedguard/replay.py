@@ -115,7 +115,11 @@ def run_replay(
         "records_dead_lettered": still_failing,
         "dead_letters_by_type": {},
         "files": [],
-        "filter": {"run_id": chosen.run_id, "error_type": chosen.error_type, "since": str(chosen.since or "")},
+        "filter": {
+            "run_id": chosen.run_id,
+            "error_type": chosen.error_type,
+            "since": str(chosen.since or ""),
+        },
         "started_at": iso(started),
         "ended_at": iso(ended),
         "duration_seconds": round((ended - started).total_seconds(), 3),
@@ -134,7 +138,8 @@ def _mark_dead_letters(spark: SparkSession, lake: Lake, parsed: DataFrame, ctx: 
         F.col("_dl_error_type").alias("error_type"),
         F.col("_error_type").alias("new_error_type"),
         F.array_join(
-            F.transform("_errors", lambda e: F.concat(e.getField("type"), F.lit(": "), e.getField("detail"))), "; "
+            F.transform("_errors", lambda e: F.concat(e.getField("type"), F.lit(": "), e.getField("detail"))),
+            "; ",
         ).alias("new_error_detail"),
     )
     now = F.to_timestamp(F.lit(ctx.ingested_at))
@@ -154,7 +159,9 @@ def _mark_dead_letters(spark: SparkSession, lake: Lake, parsed: DataFrame, ctx: 
         )
         .whenMatchedUpdate(
             set={
-                "error_detail": F.concat(F.lit(f"replayed under v{ctx.contract_version}: "), F.col("s.new_error_detail")),
+                "error_detail": F.concat(
+                    F.lit(f"replayed under v{ctx.contract_version}: "), F.col("s.new_error_detail")
+                ),
                 "replay_run_id": F.lit(ctx.run_id),
             },
         )

@@ -83,7 +83,11 @@ def reporters_from_args(opts: Mapping[str, Any], lake: Lake, environ: Mapping[st
     if unknown:
         raise UsageError(f"bad --alerts: unknown channel(s) {', '.join(sorted(unknown))} (use slack, email)")
     if "slack" in channels:
-        url = slack_webhook_url(environ, secret_id=opts.get("slack_secret_id"))
+        secret_id = opts.get("slack_secret_id")
+        secrets = (
+            _secrets_client(environ) if secret_id and not environ.get("FEEDGUARD_SLACK_WEBHOOK_URL") else None
+        )
+        url = slack_webhook_url(environ, secrets_client=secrets, secret_id=secret_id)
         if not url:
             raise UsageError("--alerts slack needs FEEDGUARD_SLACK_WEBHOOK_URL or --slack_secret_id")
         notifiers.append(SlackWebhookNotifier(url))
@@ -95,6 +99,12 @@ def reporters_from_args(opts: Mapping[str, Any], lake: Lake, environ: Mapping[st
             SnsEmailNotifier(sns_client(endpoint_url=environ.get("FEEDGUARD_SNS_ENDPOINT")), topic)
         )
     return Reporters(publisher, notifiers, opts.get("environment") or "local")
+
+
+def _secrets_client(environ: Mapping[str, str]) -> Any:
+    import boto3
+
+    return boto3.client("secretsmanager", endpoint_url=environ.get("FEEDGUARD_SECRETS_ENDPOINT"))
 
 
 def dead_letter_samples(spark: SparkSession, lake: Lake, run_id: str) -> list[dict[str, Any]]:

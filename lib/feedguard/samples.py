@@ -241,8 +241,8 @@ def write_drifted_samples(out: Path, *, seed: int = 11, records: int = 40) -> di
     added = [",".join([*header, "tip"])] + [csv_line([*r, f"{rng.uniform(0, 5):.2f}"]) for r in rows]
     put("mealdash_added_column", "orders_added.csv", "\n".join(added) + "\n", "mealdash", "structural_change",
         records)  # fmt: skip
-    order = [1, 0, *range(2, len(header))]
-    reordered = [",".join(header[i] for i in order)] + [csv_line([r[i] for i in order]) for r in rows]
+    positions = [1, 0, *range(2, len(header))]
+    reordered = [",".join(header[i] for i in positions)] + [csv_line([r[i] for i in positions]) for r in rows]
     put("mealdash_reordered", "orders_reordered.csv", "\n".join(reordered) + "\n", "mealdash",
         "structural_change", records)  # fmt: skip
     semicolon = [";".join(header)] + [";".join(c.replace(";", ",") for c in r) for r in rows]

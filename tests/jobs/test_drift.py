@@ -49,7 +49,11 @@ def test_each_drifted_feed_gets_its_verdict(
     code, summary = ingest(folder / case, want["source"], tmp_path)
     (file_report,) = summary["files"]
     assert file_report["verdict"] == want["verdict"]
-    assert summary["records_read"] == want["records"] == summary["records_valid"] + summary["records_dead_lettered"]
+    assert (
+        summary["records_read"]
+        == want["records"]
+        == summary["records_valid"] + summary["records_dead_lettered"]
+    )
     if want["verdict"] == "intermittent_corruption":
         assert code == 0
         assert summary["records_valid"] > 0 and summary["schema_drift_detected"] is False

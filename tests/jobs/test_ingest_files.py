@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jobs.ingest_files import main
 from pyspark.sql import SparkSession
 
 from feedguard.runlog import mark_inflight
 from feedguard.samples import write_samples
+from jobs.ingest_files import main
 
 
 def run(source: str, input_path: Path | str, lake: Path, *extra: str, dataset: str = "orders") -> int:
