@@ -10,7 +10,6 @@ On AWS Glue the same flags are job parameters (see deploy/glue/). Exit codes: do
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
@@ -18,17 +17,18 @@ import sys
 from collections.abc import Sequence
 
 from feedguard.args import FILE_JOB_ARGS, resolve_args
-from feedguard.errors import EXIT_INTERNAL, FeedguardError
+from feedguard.errors import EXIT_INTERNAL, FeedguardError, InputNotFoundError
 from feedguard.glue import job_session
-from feedguard.ingest import close_run, run_file_ingest
+from feedguard.ingest import run_file_job
 from feedguard.lake import Lake
 from feedguard.logs import configure_logging
-from feedguard.registry import load_versions, select_version
-from feedguard.reporting import report_run, reporters_from_args
-from feedguard.routing import RunContext
-from feedguard.runlog import iso, new_run_id, utc_now
+from feedguard.registry import load_versions
+from feedguard.reporting import reporters_from_args
+from feedguard.runlog import new_run_id
+from feedguard.storage import list_files
 
 log = logging.getLogger("feedguard.jobs.ingest_files")
+SUMMARY_KEYS = ("run_id", "status", "records_read", "records_valid", "records_dead_lettered")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,26 +37,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         opts = resolve_args(argv, FILE_JOB_ARGS)
         versions = load_versions(opts["contracts_dir"], opts["source"], opts["dataset"])
-        pinned = int(opts["contract_version"]) if opts["contract_version"] else None
-        contract = select_version(versions, dt.date.today(), pinned)
-        run_id = opts["run_id"] or new_run_id()
-        ctx = RunContext(contract.source, contract.dataset, contract.version, run_id, iso(utc_now()))
-        log.info("run %s: %s v%d from %s", run_id, contract.key, contract.version, opts["input_path"])
+        files = list_files(opts["input_path"])
+        if not files:
+            raise InputNotFoundError(f"no input file matches {opts['input_path']!r} (file, folder or glob)")
         lake = Lake(opts["lake_path"])
         reporters = reporters_from_args(opts, lake, os.environ)
         with job_session(opts["JOB_NAME"], opts) as spark:
-            summary = run_file_ingest(
+            summaries = run_file_job(
                 spark,
-                contract,
+                versions,
+                files,
                 lake,
-                opts["input_path"],
-                ctx,
+                reporters,
                 job_name=opts["JOB_NAME"],
+                input_path=opts["input_path"],
+                run_id=opts["run_id"] or new_run_id(),
+                pinned_version=int(opts["contract_version"]) if opts["contract_version"] else None,
                 reprocess=opts["reprocess"],
-                next_version=max(v.version for v in versions) + 1,
             )
-            summary = report_run(spark, summary, contract, lake, reporters)
-            close_run(spark, lake, summary)
     except FeedguardError as exc:
         log.error("%s", exc)
         print(f"feedguard: error: {exc}", file=sys.stderr)
@@ -64,16 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception:
         log.exception("unexpected internal error (a bug: please report it with this log)")
         return EXIT_INTERNAL
-    print(
-        json.dumps(
-            {
-                k: summary[k]
-                for k in ("run_id", "status", "records_read", "records_valid", "records_dead_lettered")
-            }
-        )
-    )
-    log.info("%s", summary["message"])
-    return int(summary["exit_code"])
+    for summary in summaries:
+        print(json.dumps({k: summary[k] for k in SUMMARY_KEYS}))
+        log.info("%s", summary["message"])
+    return max(int(s["exit_code"]) for s in summaries)
 
 
 if __name__ == "__main__":

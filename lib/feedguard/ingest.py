@@ -20,13 +20,14 @@ from pyspark.sql import functions as F
 from feedguard.classify import Verdict, classify_file, header_problem
 from feedguard.contract import Contract
 from feedguard.drift import DriftReport, infer_fields, propose_contract, write_drift_report
-from feedguard.evolution import diff_contracts
 from feedguard.errors import EXIT_OK, EXIT_STRUCTURAL_CHANGE, ConservationError, InputNotFoundError
+from feedguard.evolution import diff_contracts
 from feedguard.file_checks import CheckedFile, check_files
 from feedguard.lake import Lake
 from feedguard.ledger import LEDGER_SCHEMA, processed_keys, unprocessed
 from feedguard.parsing import FileStats, Measured, keep_raw_of_bad_records, measure, parse_files
 from feedguard.replay import undo_replay
+from feedguard.reporting import Reporters, report_run
 from feedguard.routing import (
     DEAD_LETTER_SCHEMA,
     RunContext,
@@ -40,6 +41,7 @@ from feedguard.routing import (
 from feedguard.runlog import clear_inflight, inflight_runs, iso, mark_inflight, utc_now, write_run
 from feedguard.sinks import append_delta, quarantine_file, write_error_zone
 from feedguard.storage import FileInfo, list_files
+from feedguard.versioning import group_by_version
 
 log = logging.getLogger(__name__)
 
@@ -147,10 +149,11 @@ def run_file_ingest(
     reprocess: bool = False,
     gate: ValidGate | None = None,
     next_version: int | None = None,
+    files: list[FileInfo] | None = None,
 ) -> dict[str, Any]:
-    """Ingest every new file under ``input_path``; return the run summary (also written to the run log)."""
+    """Ingest every new file under ``input_path`` (or ``files``); return the run summary."""
     started = utc_now()
-    listed = list_files(input_path)
+    listed = files if files is not None else list_files(input_path)
     if not listed:
         raise InputNotFoundError(f"no input file matches {input_path!r} (file, folder or glob)")
     recover_inflight(spark, lake, ctx.source, ctx.dataset)
@@ -200,7 +203,9 @@ def run_file_ingest(
     for uri, target in quarantined.items():
         reports[uri].quarantined_to = target
     drift_reports = {
-        uri: _drift_report(spark, contract, lake, ctx, reports[uri], main, next_version or contract.version + 1)
+        uri: _drift_report(
+            spark, contract, lake, ctx, reports[uri], main, next_version or contract.version + 1
+        )
         for uri in rejects
     }
 
@@ -404,3 +409,43 @@ def _message(status: str, read: int, valid: int, dead: int, skipped: int, note: 
     if note:
         text += f"; {note}"
     return text
+
+
+def run_file_job(
+    spark: SparkSession,
+    versions: list[Contract],
+    files: list[FileInfo],
+    lake: Lake,
+    reporters: Reporters,
+    *,
+    job_name: str,
+    input_path: str,
+    run_id: str,
+    pinned_version: int | None = None,
+    reprocess: bool = False,
+) -> list[dict[str, Any]]:
+    """One ingest run per contract version that applies (usually one): ingest, report, close."""
+    groups = group_by_version(files, versions, dt.date.today(), pinned_version)
+    summaries = []
+    for version, group in sorted(groups.items()):
+        contract = next(c for c in versions if c.version == version)
+        group_run = run_id if len(groups) == 1 else f"{run_id}-v{version}"
+        ctx = RunContext(contract.source, contract.dataset, contract.version, group_run, iso(utc_now()))
+        log.info(
+            "run %s: %s v%d, %d file(s) from %s", group_run, contract.key, version, len(group), input_path
+        )
+        summary = run_file_ingest(
+            spark,
+            contract,
+            lake,
+            input_path,
+            ctx,
+            job_name=job_name,
+            reprocess=reprocess,
+            next_version=max(v.version for v in versions) + 1,
+            files=group,
+        )
+        summary = report_run(spark, summary, contract, lake, reporters)
+        close_run(spark, lake, summary)
+        summaries.append(summary)
+    return summaries
