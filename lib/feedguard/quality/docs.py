@@ -31,6 +31,7 @@ LATEST_RUNS = 30
 def _site_config(site_dir: Path) -> dict[str, Any]:
     return {
         "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_how_to_buttons": False},
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir)},
     }
