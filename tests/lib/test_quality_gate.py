@@ -240,3 +240,11 @@ def test_gx_engine_and_single_pass_agree(spark: SparkSession, tmp_path: Path) ->
     ]
     assert [f.column for f in fast.critical_failed] == ["order_id", "customer_id", "status", "total"]
     assert [f.column for f in fast.warning_failed] == ["subtotal"]
+
+
+def test_an_empty_batch_passes_vacuously(spark: SparkSession, tmp_path: Path) -> None:
+    outcome = run(batch(spark), tmp_path)
+
+    assert outcome.success
+    assert outcome.expectations_failed == 0
+    assert {r.element_count for r in outcome.rows} == {0}
