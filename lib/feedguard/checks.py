@@ -67,6 +67,11 @@ def without_shadowed_missing(errors: Column) -> Column:
     )
 
 
+def has_bad_chars(text: Column) -> Column:
+    """U+FFFD (bytes that were not valid UTF-8) or NUL in a record; ``instr`` is far cheaper than a regex."""
+    return (F.instr(text, "\ufffd") > 0) | (F.instr(text, "\u0000") > 0)
+
+
 def preview(value: Column) -> Column:
     """A short, quoted preview of a value for an error message."""
     text = value.cast(T.StringType())
@@ -235,3 +240,88 @@ def contract_checks(contract: Contract, typed: dict[str, Column]) -> list[Column
     for spec in contract.fields:
         checks.extend(field_checks(typed[spec.name], spec))
     return checks
+
+
+# --- the fast path --------------------------------------------------------------------------------
+# Higher-order functions (filter, exists, transform with lambdas) are not code-generated in Spark 3.5
+# and cost most of the parse time when evaluated for every record. ``may_violate`` is a lambda-free,
+# conservative test: when it is false the record certainly passes every check, so the full error
+# list (with lambdas) is built only for the few records that may be bad.
+
+_SENTINELS: dict[str, object] = {
+    "string": "\u0000feedguard-sentinel\u0000",
+    "integer": -2_147_483_647,
+    "long": -9_223_372_036_854_775_807,
+    "double": -1.7976931348623157e308,
+}
+
+
+def _may_hold_null(values: Column, spec: FieldSpec) -> Column:
+    """True when an array may hold a NULL (``arrays_overlap`` is NULL exactly then)."""
+    sentinel = _SENTINELS.get(spec.type)
+    if sentinel is None:
+        if spec.type.startswith("decimal"):
+            sentinel = -1
+        else:
+            return F.size(values) > 0
+    probe = F.array(F.lit(sentinel).cast(field_type(spec)))
+    return F.coalesce(F.arrays_overlap(values, probe), F.lit(True))
+
+
+def _may_violate_values(values: Column, spec: FieldSpec) -> list[Column]:
+    """Conservative checks over an array of child values (``items.qty``)."""
+    checks: list[Column] = []
+    if spec.required:
+        checks.append(_may_hold_null(values, spec))
+    if spec.min is not None:
+        checks.append(F.coalesce(F.array_min(values) < F.lit(spec.min), F.lit(False)))
+    if spec.max is not None:
+        checks.append(F.coalesce(F.array_max(values) > F.lit(spec.max), F.lit(False)))
+    if spec.allowed_values is not None:
+        allowed = F.array(*[F.lit(v) for v in spec.allowed_values])
+        checks.append(F.size(F.array_except(values.cast("array<string>"), allowed)) > 0)
+    if spec.regex is not None or spec.type in ("struct", "array"):
+        checks.append(F.size(values) > 0)  # no lambda-free form: check these records in full
+    return checks
+
+
+def may_violate(spec: FieldSpec, value: Column) -> Column:
+    """False only when ``value`` certainly passes every check of ``spec``."""
+    checks: list[Column] = []
+    if spec.required:
+        checks.append(value.isNull())
+    if spec.min is not None:
+        checks.append(F.coalesce(value < F.lit(spec.min), F.lit(False)))
+    if spec.max is not None:
+        checks.append(F.coalesce(value > F.lit(spec.max), F.lit(False)))
+    if spec.allowed_values is not None:
+        checks.append(F.coalesce(~value.cast(T.StringType()).isin(list(spec.allowed_values)), F.lit(False)))
+    if spec.regex is not None:
+        checks.append(F.coalesce(~value.cast(T.StringType()).rlike(spec.regex), F.lit(False)))
+    if spec.type == "array" and spec.items is not None:
+        item = spec.items
+        if spec.required:
+            checks.append(F.coalesce(F.size(value) == 0, F.lit(True)))
+        if item.type == "struct" and item.fields:
+            for child in item.fields:
+                checks.extend(
+                    F.coalesce(c, F.lit(True)) for c in _may_violate_values(value.getField(child.name), child)
+                )
+        else:
+            checks.extend(F.coalesce(c, F.lit(True)) for c in _may_violate_values(value, item))
+    elif spec.type == "struct" and spec.fields:
+        checks.extend(may_violate(child, value.getField(child.name)) for child in spec.fields)
+    if not checks:
+        return F.lit(False)
+    result = checks[0]
+    for check in checks[1:]:
+        result = result | check
+    return result
+
+
+def contract_may_violate(contract: Contract, typed: dict[str, Column]) -> Column:
+    """False only when the typed record certainly passes every contract check."""
+    result: Column = F.lit(False)
+    for spec in contract.fields:
+        result = result | may_violate(spec, typed[spec.name])
+    return result

@@ -18,16 +18,16 @@ from feedguard.checks import (
     cast_from_text,
     collect_errors,
     contract_checks,
+    contract_may_violate,
     error,
     error_if,
+    has_bad_chars,
     preview,
     sql_name,
     without_shadowed_missing,
 )
 from feedguard.contract import Contract
 from feedguard.schema import CORRUPT_COLUMN, string_schema
-
-BAD_CHARS = "[\\x{FFFD}\\x{0000}]"
 
 
 def csv_options(contract: Contract) -> dict[str, str]:
@@ -79,7 +79,7 @@ def _cast_errors(contract: Contract) -> list[Column]:
 
 def _record_errors(contract: Contract) -> Column:
     encoding = error_if(
-        F.col("_line").rlike(BAD_CHARS),
+        has_bad_chars(F.col("_line")),
         "encoding_error",
         None,
         "the record contains bytes that are not valid UTF-8 (shown as U+FFFD) or NUL characters",
@@ -111,14 +111,22 @@ def parse_csv_records(df: DataFrame, contract: Contract) -> DataFrame:
             for f in contract.fields
         ],
     )
-    blank = F.col("_line").rlike(r"^\s*$")
+    blank = F.length(F.trim("_line")) == 0
     skip = blank | F.col("_header")
+    cast_failed: Column = F.lit(False)
+    for spec in contract.fields:
+        cast_failed = cast_failed | (F.col("_p").getField(spec.name).isNotNull() & F.col(spec.name).isNull())
+    may_be_bad = (
+        has_bad_chars(F.col("_line"))
+        | F.col("_p").getField(CORRUPT_COLUMN).isNotNull()
+        | cast_failed
+        | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
+    )
+    no_errors = F.array().cast("array<struct<type:string,field:string,detail:string>>")
     return typed.select(
         *df.columns,
         blank.alias("_blank"),
         "_header",
         *contract.field_names,
-        F.when(skip, F.array().cast("array<struct<type:string,field:string,detail:string>>"))
-        .otherwise(_record_errors(contract))
-        .alias("_errors"),
+        F.when(skip | ~may_be_bad, no_errors).otherwise(_record_errors(contract)).alias("_errors"),
     )

@@ -18,15 +18,15 @@ from pyspark.sql import functions as F
 from feedguard.checks import (
     collect_errors,
     contract_checks,
+    contract_may_violate,
     error,
     error_if,
+    has_bad_chars,
     preview,
     without_shadowed_missing,
 )
 from feedguard.contract import Contract
 from feedguard.schema import CORRUPT_COLUMN, spark_schema
-
-BAD_CHARS = "[\\x{FFFD}\\x{0000}]"
 
 
 def json_options(contract: Contract) -> dict[str, str]:
@@ -77,7 +77,7 @@ def _record_errors(contract: Contract) -> Column:
     syntax_ok = F.col("_wrapped_len").isNotNull()
     is_object = F.col("_first_char") == "{"
     encoding = error_if(
-        F.col("_raw").rlike(BAD_CHARS),
+        has_bad_chars(F.col("_raw")),
         "encoding_error",
         None,
         "the record contains bytes that are not valid UTF-8 (shown as U+FFFD) or NUL characters",
@@ -129,7 +129,7 @@ def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
         F.from_json("_raw", spark_schema(contract), json_options(contract)).alias("_p"),
         F.expr("json_array_length(concat('[', _raw, ']'))").alias("_wrapped_len"),
         F.expr("json_object_keys(_raw)").alias("_keys"),
-        F.regexp_extract("_raw", r"^\s*(.)", 1).alias("_first_char"),
+        F.substring(F.ltrim("_raw"), 1, 1).alias("_first_char"),
     )
     typed = parsed.select(
         *df.columns,
@@ -139,13 +139,22 @@ def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
         "_keys",
         "_first_char",
     )
-    blank = F.col("_raw").rlike(r"^\s*$")
+    blank = F.length(F.trim("_raw")) == 0
+    names = F.array(*[F.lit(n) for n in contract.field_names])
+    may_be_bad = (
+        F.col("_doc_error").isNotNull()
+        | has_bad_chars(F.col("_raw"))
+        | F.coalesce(F.col("_wrapped_len") != 1, F.lit(True))
+        | (F.col("_first_char") != "{")
+        | F.col("_corrupt").isNotNull()
+        | F.coalesce(F.size(F.array_except("_keys", names)) > 0, F.lit(True))
+        | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
+    )
+    no_errors = F.array().cast("array<struct<type:string,field:string,detail:string>>")
     return typed.select(
         *df.columns,
         blank.alias("_blank"),
         F.lit(False).alias("_header"),
         *contract.field_names,
-        F.when(blank, F.array().cast("array<struct<type:string,field:string,detail:string>>"))
-        .otherwise(_record_errors(contract))
-        .alias("_errors"),
+        F.when(blank | ~may_be_bad, no_errors).otherwise(_record_errors(contract)).alias("_errors"),
     )
