@@ -100,3 +100,24 @@ def resolve_args(argv: Sequence[str], spec: JobArgs) -> dict[str, Any]:
         if not str(result[name]).strip():
             raise UsageError(f"bad job arguments: --{name} is empty")
     return result
+
+
+KAFKA_JOB_ARGS = JobArgs(
+    required=("source", "dataset", "bootstrap_servers", "topic", "lake_path"),
+    optional={
+        "JOB_NAME": "feedguard-ingest-kafka",
+        "run_id": None,
+        "contracts_dir": "contracts",
+        "environment": "local",
+        "metrics": "none",
+        "metrics_namespace": "Feedguard/DataQuality",
+        "alerts": "none",
+        "sns_topic_arn": None,
+        "slack_secret_id": None,
+        "consumer_group": None,  # default: feedguard-<source>-<dataset>
+        "max_offsets_per_partition": None,
+        "expected_downtime_minutes": "30",
+        "maintenance_windows": None,  # comma-separated ISO-8601 intervals START/END (UTC)
+    },
+    flags=("strict_metrics",),
+)

@@ -1,0 +1,294 @@
+"""The Kafka ingest flow: offsets, write-ahead plan, read once, route, write once, prove, commit.
+
+``run_kafka_ingest`` is what ``jobs/ingest_kafka.py`` calls. Every broker call (offsets, the Spark read,
+the consumer-group commit) goes through an :class:`~feedguard.outage.OutageGuard`; a broker that stays
+away past the window ends the run with exit 75 and a summary that says so (the planned batch, if any,
+is re-executed by the next run). See :mod:`feedguard.kafka_state` for the exactly-once protocol.
+
+Example::
+
+    guard = kafka_guard(outage_policy("30", None))
+    summary = run_kafka_ingest(spark, contract, lake, feed, ctx, job_name="ingest-foodnow", guard=guard)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from feedguard.contract import Contract
+from feedguard.errors import ConservationError
+from feedguard.kafka_config import KafkaFeed
+from feedguard.kafka_offsets import OffsetRange, commit_group_offsets, fetch_offsets
+from feedguard.kafka_report import BatchResult, Progress, kafka_summary, lag_by_partition
+from feedguard.kafka_routing import (
+    flag_empty_messages,
+    in_offset_ranges,
+    kafka_dead_letter_rows,
+    kafka_valid_rows,
+)
+from feedguard.kafka_sinks import app_id, append_once
+from feedguard.kafka_sla import append_sla_entries, sla_entries
+from feedguard.kafka_source import is_kafka_unreachable, load_kafka_batch
+from feedguard.kafka_state import (
+    COMMITTED,
+    PLANNED,
+    Batch,
+    append_offset_rows,
+    choose_batch,
+    offset_rows,
+    read_batch_state,
+)
+from feedguard.lake import Lake
+from feedguard.outage import BrokerUnavailableError, OutageGuard, OutagePolicy
+from feedguard.parse_json import parse_json_records
+from feedguard.routing import RunContext, error_type
+from feedguard.runlog import utc_now
+from feedguard.storage import join
+
+log = logging.getLogger(__name__)
+
+# Stages after which ``after_write`` is called (a crash right after one must not lose or duplicate).
+STAGES = ("valid_write", "dead_letter_write", "offsets_commit")
+AfterWrite = Callable[[str], None]
+
+
+def offsets_table(lake: Lake) -> str:
+    return join(lake.root, "_kafka_offsets")
+
+
+def sla_table(lake: Lake) -> str:
+    return join(lake.root, "_kafka_sla")
+
+
+def kafka_guard(policy: OutagePolicy, **kwargs: Any) -> OutageGuard:
+    """An outage guard that also recognises the Spark Kafka source's broker errors as transient."""
+    return OutageGuard(policy, is_transient=is_kafka_unreachable, **kwargs)
+
+
+def run_kafka_ingest(
+    spark: SparkSession,
+    contract: Contract,
+    lake: Lake,
+    feed: KafkaFeed,
+    ctx: RunContext,
+    *,
+    job_name: str,
+    guard: OutageGuard,
+    after_write: AfterWrite | None = None,
+) -> dict[str, Any]:
+    """Ingest the topic's next batch (or re-execute an unfinished one); return the run summary."""
+    started = utc_now()
+    progress = Progress()
+    try:
+        progress.earliest, progress.latest = guard.call(
+            lambda: fetch_offsets(feed.bootstrap, feed.topic, timeout_ms=feed.timeout_ms),
+            what="fetch offsets",
+        )
+        progress.state = read_batch_state(spark, offsets_table(lake), feed.topic)
+        batch = choose_batch(
+            progress.state, feed.topic, progress.earliest, progress.latest, feed.max_offsets_per_partition
+        )
+        progress.batch = batch
+        progress.next_offsets = dict(progress.state.committed)
+        if batch.needs_run:
+            progress.result = execute_batch(spark, contract, lake, feed, ctx, batch, guard, after_write)
+            progress.next_offsets.update(batch.plan.next_offsets)
+        if progress.next_offsets:
+            guard.call(
+                lambda: commit_group_offsets(
+                    feed.bootstrap,
+                    feed.consumer_group,
+                    feed.topic,
+                    progress.next_offsets,
+                    metadata=ctx.run_id,
+                    timeout_ms=feed.timeout_ms,
+                ),
+                what="commit consumer-group offsets",
+            )
+            progress.group_committed = True
+    except BrokerUnavailableError as exc:
+        progress.failure = exc
+    _record_sla(spark, lake, feed, ctx, guard, progress)
+    return kafka_summary(
+        ctx,
+        feed,
+        job_name=job_name,
+        lake_root=lake.root,
+        progress=progress,
+        guard=guard,
+        started=started,
+        ended=utc_now(),
+    )
+
+
+def _record_sla(
+    spark: SparkSession, lake: Lake, feed: KafkaFeed, ctx: RunContext, guard: OutageGuard, progress: Progress
+) -> None:
+    """Ledger rows for the outages this run saw, and for a retention loss once its batch is committed."""
+    lost: tuple[OffsetRange, ...] = ()
+    if progress.batch is not None and progress.result is not None:
+        lost = progress.batch.plan.lost_ranges
+    lag = None
+    if progress.latest and progress.state is not None:
+        lag = sum(lag_by_partition(progress.earliest, progress.latest, progress.state.committed).values())
+    entries = sla_entries(
+        feed.topic,
+        guard.outages,
+        run_id=ctx.run_id,
+        lost_ranges=lost,
+        consumer_lag_at_recovery=lag,
+        away_since=progress.state.last_committed_at if progress.state else None,
+        detected_at=utc_now(),
+    )
+    append_sla_entries(spark, sla_table(lake), entries)
+
+
+def execute_batch(
+    spark: SparkSession,
+    contract: Contract,
+    lake: Lake,
+    feed: KafkaFeed,
+    ctx: RunContext,
+    batch: Batch,
+    guard: OutageGuard,
+    after_write: AfterWrite | None = None,
+) -> BatchResult:
+    """Plan (write-ahead), read once, write valid and dead letters once each, prove, mark committed."""
+    hook = after_write or (lambda stage: None)
+    plan = batch.plan
+    if not batch.resumed or batch.replanned:
+        append_offset_rows(spark, offsets_table(lake), offset_rows(batch, PLANNED, ctx.run_id, utc_now()))
+    else:
+        log.warning(
+            "re-executing batch %d of %s planned by an earlier run that did not finish", batch.seq, plan.topic
+        )
+    for lost in plan.lost_ranges:
+        log.warning(
+            "partition %d of %s: offsets %d to %d (%d messages) expired before they were read",
+            lost.partition,
+            plan.topic,
+            lost.start,
+            lost.end - 1,
+            lost.count,
+        )
+    written: dict[str, int | None] = {"valid": None, "dead_letter": None}
+    if plan.messages_planned:
+        routed = (
+            load_kafka_batch(spark, feed.bootstrap, feed.topic, plan, timeout_ms=feed.timeout_ms)
+            .transform(parse_json_records, contract)
+            .transform(flag_empty_messages)
+            .transform(error_type)
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        try:
+            targets = {
+                "valid": (lake.table(ctx.source, ctx.dataset), ("ingest_date",), True),
+                "dead_letter": (lake.dead_letter, ("source", "ingest_date"), False),
+            }
+            for kind, (path, partition_by, merge) in targets.items():
+                rows = (
+                    routed.transform(kafka_valid_rows, contract, ctx)
+                    if kind == "valid"
+                    else routed.transform(kafka_dead_letter_rows, ctx)
+                )
+                written[kind] = _write_once(guard, rows, path, batch, ctx, kind, partition_by, merge)
+                hook(f"{kind}_write")
+        finally:
+            routed.unpersist()
+    result = _count_batch(spark, lake, ctx, batch, written)
+    append_offset_rows(spark, offsets_table(lake), offset_rows(batch, COMMITTED, ctx.run_id, utc_now()))
+    hook("offsets_commit")
+    return result
+
+
+def _write_once(
+    guard: OutageGuard,
+    rows: DataFrame,
+    path: str,
+    batch: Batch,
+    ctx: RunContext,
+    kind: str,
+    partition_by: tuple[str, ...],
+    merge_schema: bool,
+) -> int | None:
+    return guard.call(
+        lambda: append_once(
+            rows,
+            path,
+            app_id=app_id(batch.plan.topic, kind),
+            version=batch.seq,
+            commit_tag=f"{ctx.run_id}:kafka:{batch.plan.topic}:{batch.seq}:{kind}",
+            partition_by=partition_by,
+            merge_schema=merge_schema,
+        ),
+        what=f"read batch {batch.seq} and write the {kind} rows",
+    )
+
+
+def _count_batch(
+    spark: SparkSession, lake: Lake, ctx: RunContext, batch: Batch, written: dict[str, int | None]
+) -> BatchResult:
+    """Counts of the batch (Delta log, or the tables for skipped writes) and the conservation check."""
+    ranges = batch.read_ranges
+    topic = batch.plan.topic
+    dead_rows = _dead_letters_of(spark, lake, ctx, topic, ranges)
+    by_type: dict[str, int] = {}
+    by_partition: dict[int, int] = {}
+    for row in dead_rows.groupBy("kafka_partition", "error_type").count().collect():
+        by_type[row["error_type"]] = by_type.get(row["error_type"], 0) + int(row["count"])
+        by_partition[row["kafka_partition"]] = by_partition.get(row["kafka_partition"], 0) + int(row["count"])
+    in_table = sum(by_type.values())
+    valid = written["valid"]
+    if valid is None:
+        valid = _valid_rows_of(spark, lake, ctx, topic, ranges).count() if batch.plan.messages_planned else 0
+    dead = written["dead_letter"] if written["dead_letter"] is not None else in_table
+    expected = batch.plan.messages_planned
+    skipped = tuple(k for k, v in written.items() if v is None and expected)
+    if valid + dead != expected or dead != in_table:
+        raise ConservationError(
+            f"conservation check failed for batch {batch.seq} of {topic} (run {ctx.run_id}): "
+            f"{expected} messages in offsets {batch.plan.starting_offsets} to {batch.plan.next_offsets}, "
+            f"{valid} valid + {dead} dead-lettered written ({in_table} dead letters in the table); "
+            "the batch stays planned and is re-executed by the next run"
+        )
+    return BatchResult(
+        valid, dead, dict(sorted(by_type.items())), dict(sorted(by_partition.items())), skipped
+    )
+
+
+def _dead_letters_of(
+    spark: SparkSession, lake: Lake, ctx: RunContext, topic: str, ranges: tuple[OffsetRange, ...]
+) -> DataFrame:
+    from delta.tables import DeltaTable
+
+    if not DeltaTable.isDeltaTable(spark, lake.dead_letter):
+        return spark.createDataFrame([], "kafka_partition INT, error_type STRING")
+    return (
+        spark.read.format("delta")
+        .load(lake.dead_letter)
+        .where(
+            (F.col("source") == ctx.source)
+            & (F.col("dataset") == ctx.dataset)
+            & (F.col("kafka_topic") == topic)
+            & in_offset_ranges(ranges, partition="kafka_partition", offset="kafka_offset")
+        )
+    )
+
+
+def _valid_rows_of(
+    spark: SparkSession, lake: Lake, ctx: RunContext, topic: str, ranges: tuple[OffsetRange, ...]
+) -> DataFrame:
+    return (
+        spark.read.format("delta")
+        .load(lake.table(ctx.source, ctx.dataset))
+        .where(
+            (F.col("_kafka_topic") == topic)
+            & in_offset_ranges(ranges, partition="_kafka_partition", offset="_kafka_offset")
+        )
+    )
