@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from feedguard.foodnow_producer import ProduceResult, produce_events
 from feedguard.kafka_broker import KafkaBroker
 from feedguard.kafka_offsets import fetch_group_offsets, fetch_offsets
 from jobs.ingest_kafka import main
+from support.webhook import webhook_receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -121,7 +120,11 @@ def test_every_message_lands_once_and_reruns_read_only_new_messages(
 
     one, nothing, more = summaries(tmp_path)
     assert (one["records_read"], one["records_valid"], one["records_dead_lettered"]) == (90, 81, 9)
-    assert one["dead_letters_by_type"] == {"malformed_json": 3, "missing_required_field": 3, "type_mismatch": 3}
+    assert one["dead_letters_by_type"] == {
+        "malformed_json": 3,
+        "missing_required_field": 3,
+        "type_mismatch": 3,
+    }
     assert (one["status"], one["batch_seq"], one["messages_lost"], one["consumer_lag"]) == (
         "succeeded_with_dead_letters", 1, 0, 90,
     )  # fmt: skip
@@ -136,3 +139,194 @@ def test_every_message_lands_once_and_reruns_read_only_new_messages(
         [(1, "planned")] * 3 + [(1, "committed")] * 3 + [(2, "planned")] * 3 + [(2, "committed")] * 3
     )
     assert {r["partition"]: r["end_offset"] for r in offsets if r["batch_seq"] == 2} == latest
+
+
+@contextmanager
+def restarted_after(broker: KafkaBroker, seconds: float) -> Iterator[None]:
+    """Start the (killed) broker from a timer thread after ``seconds``; on exit it runs from this thread.
+
+    The broker dies with the *thread* that started it (PR_SET_PDEATHSIG), so the timer thread stays alive
+    until the block ends, then the broker is stopped and started again from the test's own thread.
+    """
+    release = threading.Event()
+
+    def restart() -> None:
+        if not release.wait(seconds):
+            broker.start()
+            release.wait()
+
+    timer = threading.Thread(target=restart, name="broker-restart", daemon=True)
+    timer.start()
+    try:
+        yield
+    finally:
+        broker.stop()
+        release.set()
+        timer.join()
+        broker.start()
+
+
+def utc_window(before: timedelta, after: timedelta) -> str:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return f"{(now - before).isoformat()}/{(now + after).isoformat()}"
+
+
+@pytest.mark.parametrize(
+    "window_args",
+    [
+        pytest.param(("--expected_downtime_minutes", "1"), id="within-expected-downtime"),
+        pytest.param(
+            (
+                "--expected_downtime_minutes",
+                "0.02",
+                "--maintenance_windows",
+                utc_window(timedelta(hours=1), timedelta(hours=1)),
+            ),
+            id="stretched-by-a-maintenance-window",
+        ),
+    ],
+)
+def test_a_broker_outage_inside_the_window_is_waited_out_and_ledgered(
+    spark: SparkSession, kafka: KafkaBroker, new_topic: NewTopic, tmp_path: Path, window_args: tuple[str, ...]
+) -> None:
+    topic = new_topic(partitions=2)
+    sent = produce_events(kafka.bootstrap, topic, 40, seed=5)
+    kafka.kill()
+
+    with restarted_after(kafka, seconds=4):
+        assert run_job(kafka.bootstrap, topic, tmp_path, *window_args) == 0
+
+    (summary,) = summaries(tmp_path)
+    assert (summary["status"], summary["records_read"], summary["records_dead_lettered"]) == (
+        "succeeded_with_dead_letters", 40, sent.malformed,
+    )  # fmt: skip
+    (outage,) = summary["outages"]
+    assert outage["what"] == "fetch offsets" and outage["recovered"] and outage["attempts"] >= 2
+    assert summary["downtime_seconds"] == outage["duration_seconds"] >= 4
+    assert_exactly_once(spark, tmp_path, kafka.bootstrap, topic, malformed_at(sent))
+    (row,) = table(spark, tmp_path, "_kafka_sla")
+    in_window = "--maintenance_windows" in window_args
+    assert (row["topic"], row["kind"], row["detected_by_run_id"], row["in_maintenance_window"]) == (
+        topic, "broker_unreachable", summary["run_id"], in_window,
+    )  # fmt: skip
+    assert (row["messages_lost"], row["consumer_lag_at_recovery"], row["attempts"]) == (
+        0,
+        40,
+        outage["attempts"],
+    )
+    assert row["duration_seconds"] == pytest.approx(outage["duration_seconds"], abs=0.01)
+    assert epoch_ms(row["outage_end"]) - epoch_ms(row["outage_start"]) == pytest.approx(
+        1000 * row["duration_seconds"], abs=2
+    )
+    metrics = {r["metric_name"]: r["value"] for r in table(spark, tmp_path, "_metrics")}
+    assert metrics["DowntimeSeconds"] == pytest.approx(outage["duration_seconds"], abs=0.01)
+    assert metrics["ConsumerLag"] == 40
+
+
+def test_an_outage_past_the_window_exits_75_with_an_alert_and_the_next_run_catches_up(
+    spark: SparkSession,
+    kafka: KafkaBroker,
+    new_topic: NewTopic,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    topic = new_topic()
+    sent = produce_events(kafka.bootstrap, topic, 20, seed=6)
+    kafka.kill()
+    try:
+        with webhook_receiver() as hook:
+            monkeypatch.setenv("FEEDGUARD_SLACK_WEBHOOK_URL", hook.url())
+            code = run_job(kafka.bootstrap, topic, tmp_path, "--expected_downtime_minutes", "0.05",
+                           "--alerts", "slack")  # fmt: skip
+    finally:
+        kafka.start()
+
+    assert code == 75
+    (failed,) = summaries(tmp_path)
+    assert (failed["status"], failed["exit_code"], failed["records_read"], failed["batch_seq"]) == (
+        "broker_unavailable", 75, 0, None,
+    )  # fmt: skip
+    assert "past the expected-downtime window of 3 s" in failed["message"]
+    assert failed["downtime_seconds"] >= 3 and not failed["outages"][0]["recovered"]
+    (row,) = table(spark, tmp_path, "_kafka_sla")
+    assert (row["kind"], row["in_maintenance_window"], row["consumer_lag_at_recovery"]) == (
+        "broker_unreachable", False, None,
+    )  # fmt: skip
+    assert row["duration_seconds"] == pytest.approx(failed["downtime_seconds"], abs=0.01)
+    (post,) = hook.posts
+    assert "run failed" in post.json["text"] and "exit code 75" in post.json["text"]
+    assert not (tmp_path / "foodnow").exists()
+
+    monkeypatch.delenv("FEEDGUARD_SLACK_WEBHOOK_URL")
+    assert run_job(kafka.bootstrap, topic, tmp_path) == 0
+    caught_up = summaries(tmp_path)[-1]
+    assert (caught_up["records_read"], caught_up["downtime_seconds"], caught_up["outages"]) == (20, 0, [])
+    assert_exactly_once(spark, tmp_path, kafka.bootstrap, topic, malformed_at(sent))
+
+
+def set_topic_config(bootstrap: str, topic: str, config: dict[str, str]) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=config)])
+    finally:
+        admin.close()
+
+
+def test_messages_expired_by_retention_are_detected_counted_ledgered_and_alerted(
+    spark: SparkSession,
+    kafka: KafkaBroker,
+    new_topic: NewTopic,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One event per send = per batch = per 600-byte segment: 5 an hour old, then 5 current ones.
+    topic = new_topic(config={"segment.bytes": "600"})
+    hour_ago = int((datetime.now(UTC) - timedelta(hours=1)).timestamp() * 1000)
+    for seed in range(10):
+        produce_events(kafka.bootstrap, topic, 1, seed=seed, malformed={},
+                       timestamp_ms=hour_ago if seed < 5 else None)  # fmt: skip
+    assert run_job(kafka.bootstrap, topic, tmp_path, "--max_offsets_per_partition", "1") == 0
+    # While the job is away, retention drops the old segments: offsets 1 to 4 are never read.
+    set_topic_config(kafka.bootstrap, topic, {"segment.bytes": "600", "retention.ms": "60000"})
+    deadline = time.monotonic() + 30
+    while fetch_offsets(kafka.bootstrap, topic)[0] != {0: 5} and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+    with webhook_receiver() as hook:
+        monkeypatch.setenv("FEEDGUARD_SLACK_WEBHOOK_URL", hook.url())
+        assert run_job(kafka.bootstrap, topic, tmp_path, "--alerts", "slack") == 0
+
+    first, lossy = summaries(tmp_path)
+    assert (first["records_read"], first["consumer_lag_after_run"]) == (1, {"0": 9})
+    assert (lossy["status"], lossy["records_read"], lossy["messages_lost"]) == (
+        "succeeded_with_message_loss",
+        5,
+        4,
+    )
+    assert lossy["lost_ranges"] == [{"partition": 0, "start": 1, "end": 5, "count": 4}]
+    assert lossy["partitions"][0]["lost"] == {"start": 1, "end": 5, "count": 4}
+    valid = table(spark, tmp_path, "foodnow/order_events")
+    assert sorted(r["_kafka_offset"] for r in valid) == [0, 5, 6, 7, 8, 9]
+    planned = [r for r in table(spark, tmp_path, "_kafka_offsets") if r["batch_seq"] == 2]
+    assert {(r["status"], r["lost_start"], r["lost_end"], r["start_offset"]) for r in planned} == {
+        ("planned", 1, 5, 5), ("committed", 1, 5, 5),
+    }  # fmt: skip
+    (row,) = table(spark, tmp_path, "_kafka_sla")
+    assert (row["kind"], row["messages_lost"], row["detected_by_run_id"], row["in_maintenance_window"]) == (
+        "retention_loss", 4, lossy["run_id"], False,
+    )  # fmt: skip
+    assert json.loads(row["lost_ranges"]) == lossy["lost_ranges"]
+    assert epoch_ms(row["outage_start"]) == pytest.approx(
+        epoch_ms(datetime.fromisoformat(first["ended_at"])), abs=30_000
+    )  # from the last commit (the consumer was away since) ...
+    assert epoch_ms(row["outage_end"]) >= epoch_ms(datetime.fromisoformat(lossy["started_at"]))  # ... to now
+    metrics = {
+        r["metric_name"]: r["value"]
+        for r in table(spark, tmp_path, "_metrics")
+        if r["run_id"] == lossy["run_id"]
+    }
+    assert metrics["MessagesLost"] == 4
+    (post,) = hook.posts
+    assert "4 messages lost to retention" in post.json["text"]
+    assert "partition 0: 1 to 4 (4)" in post.json["text"]
+    assert "message_loss" in lossy["alerts"]
