@@ -12,7 +12,7 @@ SAMPLES ?= samples
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed $(JARS)/.spark $(JARS)/.kafka ## Create .venv, install the package with dev extras, fetch jars (once)
+setup: $(VENV)/.installed $(JARS)/.spark $(JARS)/.kafka chromium ## Create .venv, install the package with dev extras, fetch jars, Chromium (once)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,7 @@ run: setup ## Generate the sample feeds, ingest them into ./lake, print the run 
 	$(PY) jobs/ingest_files.py --JOB_NAME feedguard-ingest-quickbite --source quickbite --dataset orders \
 		--input_path $(SAMPLES)/quickbite --lake_path $(LAKE) --reprocess
 	$(PY) jobs/ingest_files.py --JOB_NAME feedguard-ingest-mealdash --source mealdash --dataset orders \
-		--input_path $(SAMPLES)/mealdash --lake_path $(LAKE) --reprocess
+		--input_path $(SAMPLES)/mealdash --lake_path $(LAKE) --reprocess --docs build
 	$(PY) -m feedguard.cli summary --lake $(LAKE) --expected $(SAMPLES)/expected.json
 
 clean: ## Remove generated data (lake, samples, caches) but keep .venv and jars

@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from feedguard.args import FILE_JOB_ARGS, resolve_args
 from feedguard.errors import EXIT_INTERNAL, FeedguardError, InputNotFoundError
 from feedguard.glue import job_session
-from feedguard.ingest import run_file_job
+from feedguard.ingest import gx_context_root, run_file_job
 from feedguard.lake import Lake
 from feedguard.logs import configure_logging
+from feedguard.quality.docs import build_docs
 from feedguard.registry import load_versions
 from feedguard.reporting import reporters_from_args
 from feedguard.runlog import new_run_id
@@ -54,7 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_id=opts["run_id"] or new_run_id(),
                 pinned_version=int(opts["contract_version"]) if opts["contract_version"] else None,
                 reprocess=opts["reprocess"],
+                expectations_dir=None if opts["skip_dq"] else opts["expectations_dir"],
             )
+            if opts["docs"] == "build":
+                log.info("data docs: %s", build_docs(opts["lake_path"], context_root=gx_context_root(lake)))
     except FeedguardError as exc:
         log.error("%s", exc)
         print(f"feedguard: error: {exc}", file=sys.stderr)

@@ -48,7 +48,7 @@ FILE_JOB_ARGS = JobArgs(
         "metrics": "none",
         "metrics_namespace": "Feedguard/DataQuality",
         "expectations_dir": "expectations",
-        "docs": "build",
+        "docs": "skip",
         "alerts": "none",
         "sns_topic_arn": None,
         "slack_secret_id": None,

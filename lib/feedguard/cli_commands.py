@@ -58,8 +58,39 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _docs_build(args: argparse.Namespace) -> int:
+    from feedguard.ingest import gx_context_root
+    from feedguard.lake import Lake
+    from feedguard.quality.docs import build_docs
+
+    print(build_docs(args.lake, context_root=gx_context_root(Lake(args.lake)), s3_target=args.s3_target))
+    return 0
+
+
+def _expectations_generate(args: argparse.Namespace) -> int:
+    from feedguard.quality import write_suites
+
+    for path in write_suites(args.contracts_dir, args.expectations_dir):
+        print(f"wrote {path}")
+    return 0
+
+
 def register(sub: Any) -> None:
-    """Add the contract and replay sub-commands."""
+    """Add the contracts, replay, docs and expectations sub-commands."""
+    docs = sub.add_parser("docs", help="the Data Docs site for analysts")
+    dsub = docs.add_subparsers(dest="docs_command", required=True)
+    build = dsub.add_parser("build", help="rebuild the GX Data Docs and the per-source run pages")
+    build.add_argument("--lake", default="lake")
+    build.add_argument("--s3-target", dest="s3_target", help="also upload the site to this s3:// prefix")
+    build.set_defaults(func=_docs_build)
+
+    expectations = sub.add_parser("expectations", help="Great Expectations suites kept in expectations/")
+    esub = expectations.add_subparsers(dest="expectations_command", required=True)
+    generate = esub.add_parser("generate", help="write or refresh the suites from the contracts")
+    generate.add_argument("--contracts-dir", dest="contracts_dir", default="contracts")
+    generate.add_argument("--expectations-dir", dest="expectations_dir", default="expectations")
+    generate.set_defaults(func=_expectations_generate)
+
     contracts = sub.add_parser("contracts", help="validate and compare data contracts")
     csub = contracts.add_subparsers(dest="contracts_command", required=True)
     check = csub.add_parser(

@@ -8,8 +8,12 @@ then written to the valid table and the dead-letter table from the cache.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
-from collections.abc import Callable
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,12 +24,19 @@ from pyspark.sql import functions as F
 from feedguard.classify import Verdict, classify_file, header_problem
 from feedguard.contract import Contract
 from feedguard.drift import DriftReport, infer_fields, propose_contract, write_drift_report
-from feedguard.errors import EXIT_OK, EXIT_STRUCTURAL_CHANGE, ConservationError, InputNotFoundError
+from feedguard.errors import (
+    EXIT_DQ_FAILED,
+    EXIT_OK,
+    EXIT_STRUCTURAL_CHANGE,
+    ConservationError,
+    InputNotFoundError,
+)
 from feedguard.evolution import diff_contracts
 from feedguard.file_checks import CheckedFile, check_files
 from feedguard.lake import Lake
 from feedguard.ledger import LEDGER_SCHEMA, processed_keys, unprocessed
 from feedguard.parsing import FileStats, Measured, keep_raw_of_bad_records, measure, parse_files
+from feedguard.quality import DqOutcome, load_suite, suite_path, validate, write_dq_results
 from feedguard.replay import undo_replay
 from feedguard.reporting import Reporters, report_run
 from feedguard.routing import (
@@ -40,10 +51,25 @@ from feedguard.routing import (
 )
 from feedguard.runlog import clear_inflight, inflight_runs, iso, mark_inflight, utc_now, write_run
 from feedguard.sinks import append_delta, quarantine_file, write_error_zone
-from feedguard.storage import FileInfo, list_files
+from feedguard.storage import FileInfo, is_s3, join, list_files, write_text
 from feedguard.versioning import group_by_version
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class StageClock:
+    """Wall-clock seconds per stage of a run, for the run summary."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 3)
 
 
 @dataclass
@@ -57,10 +83,6 @@ class FileReport:
     quarantined_to: str | None = None
 
 
-# A hook the quality gate plugs into: (valid rows, contract) -> rows allowed to publish.
-ValidGate = Callable[[DataFrame], DataFrame]
-
-
 def recover_inflight(spark: SparkSession, lake: Lake, source: str, dataset: str) -> list[str]:
     """Undo runs that started but never finished: delete their rows everywhere, then forget them."""
     recovered = inflight_runs(lake.inflight(source, dataset))
@@ -71,6 +93,7 @@ def recover_inflight(spark: SparkSession, lake: Lake, source: str, dataset: str)
             (lake.dead_letter, "run_id"),
             (lake.ledger, "run_id"),
             (lake.runs, "run_id"),
+            (lake.dq_results, "run_id"),
         ):
             if DeltaTable.isDeltaTable(spark, path):
                 DeltaTable.forPath(spark, path).delete(F.col(column) == run_id)
@@ -123,10 +146,12 @@ def _ledger_rows(
     return spark.createDataFrame(rows, LEDGER_SCHEMA)
 
 
-def _status(reports: list[FileReport], dead: int) -> tuple[str, int]:
+def _status(reports: list[FileReport], dead: int, dq: DqOutcome | None) -> tuple[str, int]:
     verdicts = {r.verdict for r in reports}
     if Verdict.STRUCTURAL_CHANGE in verdicts:
         return "structural_change", EXIT_STRUCTURAL_CHANGE
+    if dq is not None and not dq.success:
+        return "dq_failed", EXIT_DQ_FAILED
     if dead:
         return "succeeded_with_dead_letters", EXIT_OK
     return "succeeded", EXIT_OK
@@ -147,12 +172,14 @@ def run_file_ingest(
     *,
     job_name: str,
     reprocess: bool = False,
-    gate: ValidGate | None = None,
+    suite: dict[str, Any] | None = None,
+    gx_root: str | None = None,
     next_version: int | None = None,
     files: list[FileInfo] | None = None,
 ) -> dict[str, Any]:
     """Ingest every new file under ``input_path`` (or ``files``); return the run summary."""
     started = utc_now()
+    clock = StageClock()
     listed = files if files is not None else list_files(input_path)
     if not listed:
         raise InputNotFoundError(f"no input file matches {input_path!r} (file, folder or glob)")
@@ -175,7 +202,8 @@ def run_file_ingest(
 
     main: Measured | None = None
     if main_files:
-        main = measure(keep_raw_of_bad_records(parse_files(spark, contract, main_files)), main_files)
+        with clock.stage("parse_and_measure"):
+            main = measure(keep_raw_of_bad_records(parse_files(spark, contract, main_files)), main_files)
 
     # Classify each file from the measuring pass; structural changes are rejected whole.
     rejects: dict[str, tuple[str, str]] = {}
@@ -192,6 +220,25 @@ def run_file_ingest(
                 reports[uri].evidence["detail"] = verdict.detail
                 rejects[uri] = ("structural_change", verdict.detail)
 
+    # The quality gate: validate what would be published; a failed critical expectation holds it all back.
+    dq: DqOutcome | None = None
+    if (
+        main is not None
+        and suite is not None
+        and any(stats.good for uri, stats in main.files.items() if uri not in rejects)
+    ):
+        candidates = _routed(main, rejects).transform(valid_rows, contract, ctx)
+        with clock.stage("validate"):
+            dq = validate(
+                candidates, suite, run_id=ctx.run_id, context_root=gx_root or join(lake.root, "_gx")
+            )
+            write_dq_results(spark, lake.root, dq.rows)
+        if not dq.success:
+            log.error("quality gate failed for run %s: %s", ctx.run_id, dq.message())
+            for uri, stats in main.files.items():
+                if uri not in rejects and stats.good:
+                    rejects[uri] = ("dq_critical_failure", dq.message())
+
     quarantine_dir = lake.quarantine(ctx.source, ctx.dataset, ctx.run_id)
     quarantined: dict[str, str] = {}
     for c in unreadable:
@@ -202,11 +249,14 @@ def run_file_ingest(
         quarantined[uri] = quarantine_file(uri, quarantine_dir)
     for uri, target in quarantined.items():
         reports[uri].quarantined_to = target
+    if dq is not None and not dq.success:
+        write_text(join(quarantine_dir, "dq_validation_result.json"), json.dumps(dq.result_json, default=str))
     drift_reports = {
         uri: _drift_report(
             spark, contract, lake, ctx, reports[uri], main, next_version or contract.version + 1
         )
-        for uri in rejects
+        for uri, (reason, _) in rejects.items()
+        if reason == "structural_change"
     }
 
     dead_frames: list[DataFrame] = []
@@ -214,13 +264,7 @@ def run_file_ingest(
     expected_valid = 0
     expected_dead = 0
     if main is not None:
-        spark_names_rejected = [name for name, uri in main.uri_of.items() if uri in rejects]
-        routed = (
-            main.frame.transform(with_source_line, main.chunk_offsets)
-            .transform(records)
-            .where(~F.col("_source_file").isin(spark_names_rejected))
-            .transform(error_type)
-        )
+        routed = _routed(main, rejects)
         valid_frame = routed.transform(valid_rows, contract, ctx)
         dead_frames.append(routed.transform(dead_letter_rows, ctx))
         for uri, stats in main.files.items():
@@ -253,30 +297,28 @@ def run_file_ingest(
             reports[c.info.uri].records_dead_lettered = 1
         expected_dead += len(unreadable)
 
-    gate_note = None
-    if gate is not None and valid_frame is not None:
-        valid_frame = gate(valid_frame)
-
     written_valid = 0
     if valid_frame is not None and expected_valid:
-        written_valid = append_delta(
-            valid_frame,
-            lake.table(ctx.source, ctx.dataset),
-            commit_tag=f"{ctx.run_id}:valid",
-            partition_by=("ingest_date",),
-            merge_schema=True,
-        )
+        with clock.stage("write_valid"):
+            written_valid = append_delta(
+                valid_frame,
+                lake.table(ctx.source, ctx.dataset),
+                commit_tag=f"{ctx.run_id}:valid",
+                partition_by=("ingest_date",),
+                merge_schema=True,
+            )
     written_dead = 0
     if dead_frames and expected_dead:
         dead = dead_frames[0]
         for frame in dead_frames[1:]:
             dead = dead.unionByName(frame)
-        written_dead = append_delta(
-            dead,
-            lake.dead_letter,
-            commit_tag=f"{ctx.run_id}:dead_letter",
-            partition_by=("source", "ingest_date"),
-        )
+        with clock.stage("write_dead_letters"):
+            written_dead = append_delta(
+                dead,
+                lake.dead_letter,
+                commit_tag=f"{ctx.run_id}:dead_letter",
+                partition_by=("source", "ingest_date"),
+            )
         write_error_zone(dead, lake.error_zone(ctx.source, ctx.run_id))
 
     for measured in (main, rejected_measured):
@@ -298,7 +340,7 @@ def run_file_ingest(
 
     if todo:
         append_delta(_ledger_rows(spark, todo, ctx, reports), lake.ledger, commit_tag=f"{ctx.run_id}:ledger")
-    status, exit_code = _status(list(reports.values()), written_dead)
+    status, exit_code = _status(list(reports.values()), written_dead, dq)
     ended = utc_now()
     by_type: dict[str, int] = {}
     if main is not None:
@@ -306,10 +348,8 @@ def run_file_ingest(
             if uri not in rejects:
                 for kind, n in stats.errors_by_type.items():
                     by_type[kind] = by_type.get(kind, 0) + n
-    for uri in rejects:
-        by_type["structural_change"] = (
-            by_type.get("structural_change", 0) + reports[uri].records_dead_lettered
-        )
+    for uri, (reason, _) in rejects.items():
+        by_type[reason] = by_type.get(reason, 0) + reports[uri].records_dead_lettered
     if unreadable:
         by_type["file_corrupt"] = len(unreadable)
     summary: dict[str, Any] = {
@@ -331,12 +371,19 @@ def run_file_ingest(
         "schema_drift_detected": any(r.verdict == Verdict.STRUCTURAL_CHANGE for r in reports.values()),
         "drift_reports": drift_reports,
         # Corruption is what was dead-lettered from files that were loaded (drifted files are counted apart).
-        "corrupt_ratio_pct": _ratio_pct(written_dead - by_type.get("structural_change", 0), records_read),
+        "corrupt_ratio_pct": _ratio_pct(
+            written_dead - sum(reports[u].records_dead_lettered for u in rejects), records_read
+        ),
         "started_at": iso(started),
         "ended_at": iso(ended),
         "duration_seconds": round((ended - started).total_seconds(), 3),
-        "message": _message(status, records_read, written_valid, written_dead, skipped, gate_note),
+        "message": _message(
+            status, records_read, written_valid, written_dead, skipped, dq.message() if dq else None
+        ),
         "lake_path": lake.root,
+        "stage_seconds": clock.seconds,
+        **(dq.summary_fields() if dq is not None else {"dq_success": None}),
+        "dq_failures": [f.__dict__ for f in (dq.critical_failed + dq.warning_failed)] if dq else [],
     }
     return summary
 
@@ -378,6 +425,35 @@ def _drift_report(
     report.evidence["proposed_compatibility"] = diff.compatibility
     drift = DriftReport(report.uri, str(report.evidence.get("detail", "")), report.evidence, proposed, diff)
     return write_drift_report(lake.drift(ctx.source, ctx.dataset, ctx.run_id), contract, drift)
+
+
+def gx_context_root(lake: Lake) -> str:
+    """GX's file context lives in the lake when it is local, else in a local temporary folder."""
+    if is_s3(lake.root):
+        return join(tempfile.gettempdir(), "feedguard-gx")
+    return join(lake.root, "_gx")
+
+
+def _suite_for(expectations_dir: str | None, contract: Contract) -> dict[str, Any] | None:
+    if expectations_dir is None:
+        log.warning("quality gate skipped for %s v%d (--skip_dq)", contract.key, contract.version)
+        return None
+    path = suite_path(expectations_dir, contract)
+    if not path.exists():
+        log.warning("no GX suite at %s: quality gate skipped (run `feedguard expectations generate`)", path)
+        return None
+    return load_suite(path)
+
+
+def _routed(main: Measured, rejects: dict[str, tuple[str, str]]) -> DataFrame:
+    """The measured records of the files that were not rejected, with lines and error types."""
+    rejected = [name for name, uri in main.uri_of.items() if uri in rejects]
+    return (
+        main.frame.transform(with_source_line, main.chunk_offsets)
+        .transform(records)
+        .where(~F.col("_source_file").isin(rejected))
+        .transform(error_type)
+    )
 
 
 def _ratio_pct(part: int, whole: int) -> float:
@@ -423,8 +499,12 @@ def run_file_job(
     run_id: str,
     pinned_version: int | None = None,
     reprocess: bool = False,
+    expectations_dir: str | None = "expectations",
 ) -> list[dict[str, Any]]:
-    """One ingest run per contract version that applies (usually one): ingest, report, close."""
+    """One ingest run per contract version that applies (usually one): ingest, report, close.
+
+    The quality gate runs the contract version's GX suite from ``expectations_dir`` (None: no gate).
+    """
     groups = group_by_version(files, versions, dt.date.today(), pinned_version)
     summaries = []
     for version, group in sorted(groups.items()):
@@ -444,6 +524,8 @@ def run_file_job(
             reprocess=reprocess,
             next_version=max(v.version for v in versions) + 1,
             files=group,
+            suite=_suite_for(expectations_dir, contract),
+            gx_root=gx_context_root(lake),
         )
         summary = report_run(spark, summary, contract, lake, reporters)
         close_run(spark, lake, summary)
