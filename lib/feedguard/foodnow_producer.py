@@ -104,7 +104,8 @@ def sample_event(rng: random.Random, position: int, start: datetime = DEFAULT_ST
         "courier_id": courier,
         "amount": cents / 100,
         "currency": rng.choice(CURRENCIES),
-        "event_time": (start + timedelta(seconds=position * 3)).isoformat(timespec="milliseconds")
+        "event_time": (start + timedelta(seconds=position * 3))
+        .isoformat(timespec="milliseconds")
         .replace("+00:00", "Z"),
         "customer_email": f"customer{rng.randint(1, 10**5)}@example.com",
     }
@@ -164,13 +165,19 @@ def produce_events(
             result.malformed_offsets[position] = (metadata.partition, metadata.offset)
 
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=20, batch_size=256 * 1024,
-        max_in_flight_requests_per_connection=1, retries=5, client_id="feedguard-foodnow-producer",
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=20,
+        batch_size=256 * 1024,
+        max_in_flight_requests_per_connection=1,
+        retries=5,
+        client_id="feedguard-foodnow-producer",
     )
     try:
         for msg in build_messages(count, seed, malformed=plan):
-            future = producer.send(topic, value=msg.value, key=msg.key, partition=partition,
-                                   timestamp_ms=timestamp_ms)
+            future = producer.send(
+                topic, value=msg.value, key=msg.key, partition=partition, timestamp_ms=timestamp_ms
+            )
             future.add_callback(on_sent, msg.position, msg.malformed is not None)
             future.add_errback(errors.append)
         producer.flush(timeout=timeout_s)
@@ -192,8 +199,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--malformed-ratio", type=float, default=DEFAULT_MALFORMED_RATIO)
-    parser.add_argument("--partitions", type=int, default=None,
-                        help="create the topic with this many partitions if it does not exist")
+    parser.add_argument(
+        "--partitions",
+        type=int,
+        default=None,
+        help="create the topic with this many partitions if it does not exist",
+    )
     args = parser.parse_args(argv)
     if args.partitions:
         create_topic(args.bootstrap, args.topic, args.partitions)

@@ -199,13 +199,17 @@ class KafkaBroker:
     def _start_once(self, timeout: float) -> None:
         self._write_config()
         if not (self.data_dir / "meta.properties").exists():
-            self._run_java("kafka.tools.StorageTool", "format", "-t", new_cluster_id(), "-c",
-                           str(self.properties_path))
+            self._run_java(
+                "kafka.tools.StorageTool", "format", "-t", new_cluster_id(), "-c", str(self.properties_path)
+            )
         with self.log_path.open("ab") as log:
             self._log_offset = log.tell()
             self._proc = subprocess.Popen(
                 self._java_command("kafka.Kafka", str(self.properties_path)),
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.base_dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.base_dir,
                 start_new_session=True,
                 preexec_fn=_die_with_parent if self.die_with_parent and sys.platform == "linux" else None,
             )
@@ -287,8 +291,13 @@ class KafkaBroker:
         return [self.java, *self.jvm_opts, log4j, "-cp", f"{self.jars_dir}/*", main_class, *args]
 
     def _run_java(self, main_class: str, *args: str) -> None:
-        done = subprocess.run(self._java_command(main_class, *args), capture_output=True, text=True,
-                              cwd=self.base_dir, check=False)
+        done = subprocess.run(
+            self._java_command(main_class, *args),
+            capture_output=True,
+            text=True,
+            cwd=self.base_dir,
+            check=False,
+        )
         with self.log_path.open("a") as log:
             log.write(done.stdout + done.stderr)
         if done.returncode != 0:
@@ -341,8 +350,9 @@ def _answers_metadata(bootstrap: str) -> bool:
     host, port = bootstrap.rsplit(":", 1)
     try:
         socket.create_connection((host, int(port)), timeout=1.0).close()
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000,
-                                 client_id="feedguard-ready")
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=3000, client_id="feedguard-ready"
+        )
     except Exception:
         return False
     try:
@@ -376,8 +386,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--controller-port", type=int, default=9093)
     parser.add_argument("--jars", type=Path, default=None, help="default: <repo>/.cache/jars/kafka")
     args = parser.parse_args(argv)
-    broker = KafkaBroker(args.dir, port=args.port, controller_port=args.controller_port,
-                         jars_dir=args.jars, die_with_parent=False)
+    broker = KafkaBroker(
+        args.dir,
+        port=args.port,
+        controller_port=args.controller_port,
+        jars_dir=args.jars,
+        die_with_parent=False,
+    )
     try:
         if args.command == "up":
             broker.start()

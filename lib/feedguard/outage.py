@@ -205,8 +205,12 @@ class OutageGuard:
                 raise
             if current:
                 current[0].recovered_at = at
-                LOG.info("Kafka broker reachable again at %s after %.1f s (%s)",
-                         at.isoformat(), current[0].duration_seconds, what)
+                LOG.info(
+                    "Kafka broker reachable again at %s after %.1f s (%s)",
+                    at.isoformat(),
+                    current[0].duration_seconds,
+                    what,
+                )
             return value
 
         def stop(state: RetryCallState) -> bool:
@@ -228,8 +232,14 @@ class OutageGuard:
             LOG.error("%s", error)
             raise error from state.outcome.exception() if state.outcome else None
 
-        retrying = Retrying(retry=retry_if_exception(self.is_transient), stop=stop, wait=wait,
-                            sleep=self.sleep, before_sleep=before_sleep, retry_error_callback=give_up)
+        retrying = Retrying(
+            retry=retry_if_exception(self.is_transient),
+            stop=stop,
+            wait=wait,
+            sleep=self.sleep,
+            before_sleep=before_sleep,
+            retry_error_callback=give_up,
+        )
         result: T = retrying(attempt)
         return result
 
@@ -242,8 +252,13 @@ class OutageGuard:
         record = Attempt(len(outage.attempts) + 1, at, text[:500])
         outage.attempts.append(record)
         outage.in_maintenance_window |= self.policy.window_at(at) is not None
-        LOG.warning("Kafka broker unreachable (%s, attempt %d at %s): %s",
-                    what, record.number, at.isoformat(), record.error)
+        LOG.warning(
+            "Kafka broker unreachable (%s, attempt %d at %s): %s",
+            what,
+            record.number,
+            at.isoformat(),
+            record.error,
+        )
         if self.on_attempt is not None:
             self.on_attempt(record)
 
@@ -279,8 +294,16 @@ class SlaLedgerRow:
         consumer_lag_at_recovery: int | None = None,
     ) -> SlaLedgerRow:
         """The ledger row for an outage this run saw (lag: total over partitions, once reachable)."""
-        return cls(topic, outage.started_at, outage.ended_at, outage.duration_seconds, run_id,
-                   messages_lost, consumer_lag_at_recovery, outage.in_maintenance_window)
+        return cls(
+            topic,
+            outage.started_at,
+            outage.ended_at,
+            outage.duration_seconds,
+            run_id,
+            messages_lost,
+            consumer_lag_at_recovery,
+            outage.in_maintenance_window,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

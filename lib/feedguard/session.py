@@ -97,7 +97,9 @@ def local_conf(master: str) -> dict[str, str]:
     return {
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
-        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J2_CONFIG} -XX:+UseParallelGC",
+        "spark.driver.extraJavaOptions": (
+            f"-Dlog4j2.configurationFile=file:{LOG4J2_CONFIG} -XX:+UseParallelGC"
+        ),
     }
 
 
