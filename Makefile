@@ -28,7 +28,7 @@ $(JARS)/.kafka: deploy/jars/kafka-broker.pom.xml
 	mvn -q -f deploy/jars/kafka-broker.pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(JARS)/kafka
 	touch $@
 
-test: setup ## Run lint and the whole test suite (real Spark, Delta, Kafka, moto, GX)
+test: setup test-tools ## Run lint and the whole test suite (real Spark, Delta, Kafka, moto, GX, Chromium, Airflow)
 	$(VENV)/bin/ruff check lib jobs tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
@@ -81,7 +81,10 @@ $(DEPLOY_TOOLS)/.installed-$(HADOLINT_VERSION)-$(SHELLCHECK_VERSION):
 test-deploy: setup airflow-venv $(DEPLOY_TOOLS)/.installed-$(HADOLINT_VERSION)-$(SHELLCHECK_VERSION) ## Test deploy/: Glue/Batch shapes, entrypoint, Dockerfile lint, DAG, CloudFormation on moto
 	$(VENV)/bin/pytest tests/deploy
 
-.PHONY: package airflow-venv test-deploy
+# The extra tools the suite checks deploy/ with (the Airflow venv, hadolint, shellcheck).
+test-tools: airflow-venv $(DEPLOY_TOOLS)/.installed-$(HADOLINT_VERSION)-$(SHELLCHECK_VERSION)
+
+.PHONY: package airflow-venv test-deploy test-tools
 
 kafka-up: setup ## Start a local Kafka broker (KRaft) on 127.0.0.1:9092, data in .cache/kafka-local/
 	scripts/kafka.sh up
