@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
+import os
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,13 @@ from pyspark.sql import SparkSession
 
 from feedguard.foodnow_producer import ProduceResult, produce_events
 from feedguard.kafka_broker import KafkaBroker
+from feedguard.kafka_config import KafkaFeed, outage_policy
+from feedguard.kafka_ingest import kafka_guard, run_kafka_ingest
 from feedguard.kafka_offsets import fetch_group_offsets, fetch_offsets
+from feedguard.lake import Lake
+from feedguard.registry import load_versions, select_version
+from feedguard.routing import RunContext
+from feedguard.runlog import iso, utc_now
 from jobs.ingest_kafka import main
 from support.webhook import webhook_receiver
 
@@ -141,60 +149,28 @@ def test_every_message_lands_once_and_reruns_read_only_new_messages(
     assert {r["partition"]: r["end_offset"] for r in offsets if r["batch_seq"] == 2} == latest
 
 
-@contextmanager
-def restarted_after(broker: KafkaBroker, seconds: float) -> Iterator[None]:
-    """Start the (killed) broker from a timer thread after ``seconds``; on exit it runs from this thread.
+def run_job_while_restarting(broker: KafkaBroker, after_seconds: float, argv: list[str]) -> int:
+    """Run the job in a worker thread while this thread restarts the (killed) broker after a while.
 
-    The broker dies with the *thread* that started it (PR_SET_PDEATHSIG), so the timer thread stays alive
-    until the block ends, then the broker is stopped and started again from the test's own thread.
+    The broker is restarted from the test's own thread because it dies with the *thread* that started it
+    (PR_SET_PDEATHSIG): a short-lived timer thread would take it down again when it ends.
     """
-    release = threading.Event()
-
-    def restart() -> None:
-        if not release.wait(seconds):
-            broker.start()
-            release.wait()
-
-    timer = threading.Thread(target=restart, name="broker-restart", daemon=True)
-    timer.start()
-    try:
-        yield
-    finally:
-        broker.stop()
-        release.set()
-        timer.join()
+    with ThreadPoolExecutor(1, thread_name_prefix="kafka-job") as pool:
+        job = pool.submit(main, argv)
+        time.sleep(after_seconds)
         broker.start()
+        return job.result(timeout=300)
 
 
-def utc_window(before: timedelta, after: timedelta) -> str:
-    now = datetime.now(UTC).replace(microsecond=0)
-    return f"{(now - before).isoformat()}/{(now + after).isoformat()}"
-
-
-@pytest.mark.parametrize(
-    "window_args",
-    [
-        pytest.param(("--expected_downtime_minutes", "1"), id="within-expected-downtime"),
-        pytest.param(
-            (
-                "--expected_downtime_minutes",
-                "0.02",
-                "--maintenance_windows",
-                utc_window(timedelta(hours=1), timedelta(hours=1)),
-            ),
-            id="stretched-by-a-maintenance-window",
-        ),
-    ],
-)
 def test_a_broker_outage_inside_the_window_is_waited_out_and_ledgered(
-    spark: SparkSession, kafka: KafkaBroker, new_topic: NewTopic, tmp_path: Path, window_args: tuple[str, ...]
+    spark: SparkSession, kafka: KafkaBroker, new_topic: NewTopic, tmp_path: Path
 ) -> None:
     topic = new_topic(partitions=2)
     sent = produce_events(kafka.bootstrap, topic, 40, seed=5)
     kafka.kill()
 
-    with restarted_after(kafka, seconds=4):
-        assert run_job(kafka.bootstrap, topic, tmp_path, *window_args) == 0
+    argv = job_argv(kafka.bootstrap, topic, tmp_path, "--expected_downtime_minutes", "1")
+    assert run_job_while_restarting(kafka, 3, argv) == 0
 
     (summary,) = summaries(tmp_path)
     assert (summary["status"], summary["records_read"], summary["records_dead_lettered"]) == (
@@ -202,12 +178,11 @@ def test_a_broker_outage_inside_the_window_is_waited_out_and_ledgered(
     )  # fmt: skip
     (outage,) = summary["outages"]
     assert outage["what"] == "fetch offsets" and outage["recovered"] and outage["attempts"] >= 2
-    assert summary["downtime_seconds"] == outage["duration_seconds"] >= 4
+    assert summary["downtime_seconds"] == outage["duration_seconds"] >= 3
     assert_exactly_once(spark, tmp_path, kafka.bootstrap, topic, malformed_at(sent))
     (row,) = table(spark, tmp_path, "_kafka_sla")
-    in_window = "--maintenance_windows" in window_args
     assert (row["topic"], row["kind"], row["detected_by_run_id"], row["in_maintenance_window"]) == (
-        topic, "broker_unreachable", summary["run_id"], in_window,
+        topic, "broker_unreachable", summary["run_id"], False,
     )  # fmt: skip
     assert (row["messages_lost"], row["consumer_lag_at_recovery"], row["attempts"]) == (
         0,
@@ -330,3 +305,76 @@ def test_messages_expired_by_retention_are_detected_counted_ledgered_and_alerted
     assert "4 messages lost to retention" in post.json["text"]
     assert "partition 0: 1 to 4 (4)" in post.json["text"]
     assert "message_loss" in lossy["alerts"]
+
+
+def offsets_rows(spark: SparkSession, lake: Path) -> list[tuple[int, str]]:
+    return sorted((r["batch_seq"], r["status"]) for r in table(spark, lake, "_kafka_offsets"))
+
+
+def test_a_job_killed_right_after_its_valid_write_is_completed_exactly_once_by_the_rerun(
+    spark: SparkSession, kafka: KafkaBroker, new_topic: NewTopic, tmp_path: Path
+) -> None:
+    topic = new_topic(partitions=2)
+    sent = produce_events(kafka.bootstrap, topic, 50, seed=8)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
+    env |= {"FEEDGUARD_TEST_CRASH_AFTER": "valid_write", "FEEDGUARD_SPARK_MASTER": "local[1]"}
+
+    killed = subprocess.run(
+        [sys.executable, "jobs/ingest_kafka.py", *job_argv(kafka.bootstrap, topic, tmp_path)[1:]],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+    assert killed.returncode == 137, killed.stderr[-3000:]
+    assert len(table(spark, tmp_path, "foodnow/order_events")) == sent.valid  # landed before the kill
+    assert not (tmp_path / "_dead_letter").exists() and not (tmp_path / "_runs").exists()
+    assert offsets_rows(spark, tmp_path) == [(1, "planned")] * 2
+
+    assert run_job(kafka.bootstrap, topic, tmp_path) == 0
+
+    (rerun,) = summaries(tmp_path)
+    assert (rerun["batch_seq"], rerun["batch_resumed"], rerun["records_read"]) == (1, True, 50)
+    assert (rerun["records_valid"], rerun["records_dead_lettered"]) == (sent.valid, sent.malformed)
+    assert "already written: valid" in rerun["message"]
+    assert offsets_rows(spark, tmp_path) == [(1, "committed")] * 2 + [(1, "planned")] * 2
+    assert_exactly_once(spark, tmp_path, kafka.bootstrap, topic, malformed_at(sent))
+    _, latest = fetch_offsets(kafka.bootstrap, topic)
+    assert fetch_group_offsets(kafka.bootstrap, "feedguard-foodnow-order_events", topic) == latest
+
+
+class Crash(BaseException):
+    """Stands for the process dying: nothing after it runs (not even ``except Exception`` handlers)."""
+
+
+@pytest.mark.parametrize("stage", ["dead_letter_write", "offsets_commit"])
+def test_a_run_that_dies_after_a_later_stage_is_completed_exactly_once_by_the_rerun(
+    spark: SparkSession, kafka: KafkaBroker, new_topic: NewTopic, tmp_path: Path, stage: str
+) -> None:
+    topic = new_topic()
+    sent = produce_events(kafka.bootstrap, topic, 30, seed=9)
+    contract = select_version(load_versions(ROOT / "contracts", "foodnow", "order_events"), date.today())
+    ctx = RunContext("foodnow", "order_events", contract.version, "crashing-run", iso(utc_now()))
+    feed = KafkaFeed(kafka.bootstrap, topic, "feedguard-foodnow-order_events")
+
+    def die_after(done: str) -> None:
+        if done == stage:
+            raise Crash(stage)
+
+    with pytest.raises(Crash):
+        run_kafka_ingest(spark, contract, Lake(str(tmp_path)), feed, ctx, job_name="test", guard=kafka_guard(
+            outage_policy("1", None)), after_write=die_after)  # fmt: skip
+    assert run_job(kafka.bootstrap, topic, tmp_path) == 0
+
+    (rerun,) = summaries(tmp_path)
+    if stage == "dead_letter_write":  # the batch is re-executed; both of its writes had landed
+        assert (rerun["batch_seq"], rerun["batch_resumed"], rerun["records_read"]) == (1, True, 30)
+        assert "already written: valid, dead_letter" in rerun["message"]
+    else:  # the batch was committed: the rerun finds nothing new, and commits the group offsets
+        assert (rerun["batch_seq"], rerun["records_read"], rerun["consumer_group_committed"]) == (
+            None,
+            0,
+            True,
+        )
+    assert assert_exactly_once(spark, tmp_path, kafka.bootstrap, topic, malformed_at(sent)) is None
+    assert {r["_run_id"] for r in table(spark, tmp_path, "foodnow/order_events")} == {"crashing-run"}
+    _, latest = fetch_offsets(kafka.bootstrap, topic)
+    assert fetch_group_offsets(kafka.bootstrap, "feedguard-foodnow-order_events", topic) == latest
