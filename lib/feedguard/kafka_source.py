@@ -52,12 +52,11 @@ def kafka_read_options(
     plan: BatchPlan,
     *,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
-    fail_on_data_loss: bool = True,
 ) -> dict[str, str]:
     """Options for ``spark.read.format("kafka")``: the plan's offsets and timeouts short enough to fail fast.
 
-    ``fail_on_data_loss`` stays true unless the planner has already recorded the lost ranges: Spark then
-    must not fail on offsets that retention removed, because the loss is accounted for.
+    ``failOnDataLoss`` stays true unless the plan carries lost ranges (recorded by the caller before the
+    read): Spark must then not fail on the offsets retention removed, because the loss is accounted for.
     """
     timeout = str(timeout_ms)
     return {
@@ -65,7 +64,7 @@ def kafka_read_options(
         "subscribe": plan.topic,
         "startingOffsets": plan.starting_offsets_json,
         "endingOffsets": plan.ending_offsets_json,
-        "failOnDataLoss": "true" if fail_on_data_loss else "false",
+        "failOnDataLoss": "false" if plan.lost_ranges else "true",
         "includeHeaders": "false",
         "kafka.request.timeout.ms": timeout,
         "kafka.default.api.timeout.ms": timeout,
@@ -104,14 +103,9 @@ def load_kafka_batch(
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
     extra_options: Mapping[str, str] | None = None,
 ) -> DataFrame:
-    """The messages of ``plan`` as raw records (lazy: the broker is read when an action runs).
-
-    ``failOnDataLoss`` is false only when the plan carries lost ranges (already recorded by the caller).
-    """
+    """The messages of ``plan`` as raw records (lazy: the broker is read when an action runs)."""
     if plan.topic != topic:
         raise ValueError(f"the plan is for topic {plan.topic!r}, not {topic!r}")
-    options = kafka_read_options(
-        bootstrap, plan, timeout_ms=timeout_ms, fail_on_data_loss=not plan.lost_ranges
-    )
+    options = kafka_read_options(bootstrap, plan, timeout_ms=timeout_ms)
     options.update(extra_options or {})
     return spark.read.format("kafka").options(**options).load().transform(as_raw_records)
