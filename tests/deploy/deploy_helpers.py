@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from feedguard.args import KAFKA_JOB_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 
@@ -23,11 +25,7 @@ FALLBACK_FLAGS: Mapping[str, frozenset[str]] = {
         "environment", "metrics", "metrics_namespace", "strict_metrics", "alerts", "sns_topic_arn",
         "slack_secret_id",
     }),
-    "ingest_kafka": frozenset({
-        "JOB_NAME", "source", "dataset", "bootstrap_servers", "topic", "lake_path", "run_id",
-        "contracts_dir", "max_offsets_per_partition", "expected_downtime_minutes", "environment", "metrics",
-        "metrics_namespace", "strict_metrics", "alerts", "sns_topic_arn", "slack_secret_id",
-    }),
+    "ingest_kafka": frozenset(KAFKA_JOB_ARGS.names),  # the Kafka job declares its own spec
 }
 
 # Flags AWS Glue itself understands (special job parameters), as opposed to the job's own flags.
