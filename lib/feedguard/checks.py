@@ -67,6 +67,23 @@ def without_shadowed_missing(errors: Column) -> Column:
     )
 
 
+NO_ERRORS = "array<struct<type:string,field:string,detail:string>>"
+
+
+def with_errors_when_flagged(record_errors: Column) -> list[Column]:
+    """``_maybe_bad`` and ``_errors`` (the full list, built only for flagged records).
+
+    ``_maybe_bad`` is output *and* used by ``_errors``: referenced twice, the cheap flagging
+    projection is not collapsed into this one, so it stays whole-stage code-generated while the
+    error list (higher-order functions: interpreted) is evaluated only for flagged records.
+    """
+    flagged = F.col("_maybe_bad") & ~F.col("_blank")
+    return [
+        F.col("_maybe_bad"),
+        F.when(flagged, record_errors).otherwise(F.array().cast(NO_ERRORS)).alias("_errors"),
+    ]
+
+
 def has_bad_chars(text: Column) -> Column:
     """U+FFFD (bytes that were not valid UTF-8) or NUL in a record; ``instr`` is far cheaper than a regex."""
     return (F.instr(text, "\ufffd") > 0) | (F.instr(text, "\u0000") > 0)

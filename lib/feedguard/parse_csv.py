@@ -24,6 +24,7 @@ from feedguard.checks import (
     has_bad_chars,
     preview,
     sql_name,
+    with_errors_when_flagged,
     without_shadowed_missing,
 )
 from feedguard.contract import Contract
@@ -122,11 +123,11 @@ def parse_csv_records(df: DataFrame, contract: Contract) -> DataFrame:
         | cast_failed
         | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
     )
-    no_errors = F.array().cast("array<struct<type:string,field:string,detail:string>>")
-    return typed.select(
+    flagged = typed.select("*", blank.alias("_blank"), (~skip & may_be_bad).alias("_maybe_bad"))
+    return flagged.select(
         *df.columns,
-        blank.alias("_blank"),
+        "_blank",
         "_header",
         *contract.field_names,
-        F.when(skip | ~may_be_bad, no_errors).otherwise(_record_errors(contract)).alias("_errors"),
+        *with_errors_when_flagged(_record_errors(contract)),
     )

@@ -23,6 +23,7 @@ from feedguard.checks import (
     error_if,
     has_bad_chars,
     preview,
+    with_errors_when_flagged,
     without_shadowed_missing,
 )
 from feedguard.contract import Contract
@@ -150,11 +151,11 @@ def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
         | F.coalesce(F.size(F.array_except("_keys", names)) > 0, F.lit(True))
         | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
     )
-    no_errors = F.array().cast("array<struct<type:string,field:string,detail:string>>")
-    return typed.select(
+    flagged = typed.select("*", blank.alias("_blank"), may_be_bad.alias("_maybe_bad"))
+    return flagged.select(
         *df.columns,
-        blank.alias("_blank"),
+        "_blank",
         F.lit(False).alias("_header"),
         *contract.field_names,
-        F.when(blank | ~may_be_bad, no_errors).otherwise(_record_errors(contract)).alias("_errors"),
+        *with_errors_when_flagged(_record_errors(contract)),
     )
