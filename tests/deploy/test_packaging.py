@@ -105,7 +105,7 @@ def test_make_package_builds_every_artifact(tmp_path: Path) -> None:
     assert {f"jobs/{job}.py" for job in JOBS} <= names
     assert any(name.startswith("contracts/") for name in names)
     assert {p.name for p in (out / "jobs").glob("*.py")} >= {f"{job}.py" for job in JOBS}
-    assert {p.name.split("_2.12-")[0].rsplit("-", 1)[0] for p in (out / "jars").glob("*.jar")} >= {
+    assert {_artifact(p.name) for p in (out / "jars").glob("*.jar")} >= {
         "delta-spark",
         "delta-storage",
         "spark-sql-kafka-0-10",
@@ -113,3 +113,10 @@ def test_make_package_builds_every_artifact(tmp_path: Path) -> None:
     }
     manifest = json.loads((out / "MANIFEST.json").read_text())["files"]
     assert wheel.name in manifest and "feedguard-jobs.zip" in manifest
+
+
+def _artifact(jar_name: str) -> str:
+    """``delta-spark_2.12-3.3.2.jar`` -> ``delta-spark``; ``kafka-clients-3.4.1.jar`` -> ``kafka-clients``."""
+    if "_2.12-" in jar_name:
+        return jar_name.split("_2.12-")[0]
+    return jar_name.removesuffix(".jar").rsplit("-", 1)[0]
