@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for summary in summaries:
         print(json.dumps({k: summary[k] for k in SUMMARY_KEYS}))
         log.info("%s", summary["message"])
-    return max(int(s["exit_code"]) for s in summaries)
+    return max(int(s["exit_code"]) for s in summaries if not s.get("auto_accepted"))
 
 
 if __name__ == "__main__":

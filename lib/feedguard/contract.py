@@ -134,6 +134,9 @@ class Contract(_Strict):
     timestamp_format: str | None = None
     version_field: str | None = None
     compatibility: Compatibility = "BACKWARD"
+    # Load a drifted file at once under the proposed next version when that change keeps the
+    # compatibility mode above (an added optional field, say); a breaking change never is.
+    auto_accept_compatible: bool = False
     thresholds: Thresholds = Thresholds()
     fields: tuple[FieldSpec, ...]
 

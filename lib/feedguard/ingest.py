@@ -22,7 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from feedguard.classify import Verdict, classify_file, header_problem
-from feedguard.contract import Contract
+from feedguard.contract import Contract, load_contract
 from feedguard.drift import DriftReport, infer_fields, propose_contract, write_drift_report
 from feedguard.errors import (
     EXIT_DQ_FAILED,
@@ -37,7 +37,7 @@ from feedguard.lake import Lake
 from feedguard.ledger import LEDGER_SCHEMA, processed_keys, unprocessed
 from feedguard.parsing import FileStats, Measured, keep_raw_of_bad_records, measure, parse_files
 from feedguard.quality import DqOutcome, load_suite, suite_path, validate, write_dq_results
-from feedguard.replay import undo_replay
+from feedguard.replay import ReplayFilter, run_replay, undo_replay
 from feedguard.reporting import Reporters, report_run
 from feedguard.routing import (
     DEAD_LETTER_SCHEMA,
@@ -530,4 +530,46 @@ def run_file_job(
         summary = report_run(spark, summary, contract, lake, reporters)
         close_run(spark, lake, summary)
         summaries.append(summary)
+        summaries.extend(auto_accept(spark, contract, lake, summary))
     return summaries
+
+
+def auto_accept(
+    spark: SparkSession, contract: Contract, lake: Lake, summary: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Load drifted files under their proposed version when the contract allows that change.
+
+    The drifted records were dead-lettered and quarantined by the run; an accepted proposal replays
+    exactly those dead letters under the proposed version (so the audit trail shows both steps).
+    Breaking proposals, and contracts without ``auto_accept_compatible``, are left for review.
+    """
+    if not contract.auto_accept_compatible:
+        return []
+    replays = []
+    for index, (uri, paths) in enumerate(sorted(summary.get("drift_reports", {}).items())):
+        proposed = load_contract(paths["proposed_contract"])
+        diff = diff_contracts(contract, proposed)
+        if diff.breaking or not diff.satisfies(contract.compatibility):
+            log.warning("%s: drift in %s is %s: left for review", contract.key, uri, diff.compatibility)
+            continue
+        run_id = f"{summary['run_id']}-accept{index + 1}"
+        ctx = RunContext(proposed.source, proposed.dataset, proposed.version, run_id, iso(utc_now()))
+        chosen = ReplayFilter(run_id=summary["run_id"], error_type="structural_change", source_file=uri)
+        replay = run_replay(spark, proposed, lake, ctx, chosen)
+        replay.update(
+            kind="auto_accept",
+            job_name=summary.get("job_name"),
+            accepted_file=uri,
+            accepted_contract=paths["proposed_contract"],
+            compatibility=diff.compatibility,
+        )
+        replay["message"] = (
+            f"auto-accepted {diff.compatibility} drift of {uri} under proposed v{proposed.version}: "
+            + replay["message"]
+        )
+        log.warning("%s", replay["message"])
+        close_run(spark, lake, replay)
+        replays.append(replay)
+    if replays and len(replays) == len(summary.get("drift_reports", {})):
+        summary["auto_accepted"] = True  # every drift was accepted: the job need not fail on it
+    return replays

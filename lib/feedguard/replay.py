@@ -34,6 +34,7 @@ class ReplayFilter:
     run_id: str | None = None
     error_type: str | None = None
     since: dt.date | None = None
+    source_file: str | None = None
 
 
 def open_dead_letters(spark: SparkSession, lake: Lake, contract: Contract, chosen: ReplayFilter) -> DataFrame:
@@ -53,6 +54,8 @@ def open_dead_letters(spark: SparkSession, lake: Lake, contract: Contract, chose
         condition &= F.col("error_type") == chosen.error_type
     if chosen.since:
         condition &= F.col("ingest_date") >= F.lit(chosen.since)
+    if chosen.source_file:
+        condition &= F.col("source_file") == chosen.source_file
     return spark.read.format("delta").load(lake.dead_letter).where(condition)
 
 

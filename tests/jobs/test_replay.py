@@ -61,3 +61,36 @@ def test_replay_loads_quarantined_records_once_and_resolves_them(spark: SparkSes
         ("replay-1", 30 + scattered_dead, 30),
         ("replay-2", scattered_dead, 0),
     ]
+
+
+def test_backward_compatible_drift_is_auto_accepted_when_the_contract_allows(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    cases = write_drifted_samples(tmp_path / "feeds", records=12)
+    contracts, lake = tmp_path / "contracts", tmp_path / "lake"
+    shutil.copytree("contracts", contracts)
+    v1 = contracts / "quickbite" / "orders.v1.yaml"
+    v1.write_text(v1.read_text() + "auto_accept_compatible: true\n")
+    argv = ["ingest_files.py", "--source", "quickbite", "--dataset", "orders", "--lake_path", str(lake),
+            "--contracts_dir", str(contracts), "--run_id", "r1"]  # fmt: skip
+    assert ingest([*argv, "--input_path", str(tmp_path / "feeds" / "quickbite_v2")]) == 0
+    dead = spark.read.format("delta").load(str(lake / "_dead_letter"))
+    assert [
+        (r["status"], r["replay_run_id"]) for r in dead.select("status", "replay_run_id").distinct().collect()
+    ] == [("resolved", "r1-accept1")]
+    valid = spark.read.format("delta").load(str(lake / "quickbite" / "orders"))
+    assert valid.count() == cases["quickbite_v2"]["records"] == 12
+    assert {r[0] for r in valid.select("_contract_version").distinct().collect()} == {2}
+    accept = json.loads((lake / "_runs" / "r1-accept1.json").read_text())
+    assert (accept["kind"], accept["compatibility"], accept["records_valid"]) == (
+        "auto_accept",
+        "BACKWARD",
+        12,
+    )
+    # A breaking drift (a reordered CSV header) is never accepted automatically.
+    md = contracts / "mealdash" / "orders.v1.yaml"
+    md.write_text(md.read_text() + "auto_accept_compatible: true\n")
+    argv_md = [a if a != "quickbite" else "mealdash" for a in argv]
+    argv_md[argv_md.index("r1")] = "r2"
+    assert ingest([*argv_md, "--input_path", str(tmp_path / "feeds" / "mealdash_reordered")]) == 4
+    assert not (lake / "_runs" / "r2-accept1.json").exists()
