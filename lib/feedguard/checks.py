@@ -85,8 +85,12 @@ def with_errors_when_flagged(record_errors: Column) -> list[Column]:
 
 
 def has_bad_chars(text: Column) -> Column:
-    """U+FFFD (bytes that were not valid UTF-8) or NUL in a record; ``instr`` is far cheaper than a regex."""
-    return (F.instr(text, "\ufffd") > 0) | (F.instr(text, "\u0000") > 0)
+    """Bytes that are not valid UTF-8, or NUL, in a record.
+
+    Spark keeps the raw bytes of a text line (``instr`` would compare bytes and miss them); a regex
+    decodes the line first, where invalid bytes become U+FFFD. The NUL test is a cheap byte search.
+    """
+    return (F.instr(text, "\u0000") > 0) | text.rlike("\\x{FFFD}")
 
 
 def preview(value: Column) -> Column:

@@ -119,7 +119,7 @@ def test_line_numbers_are_exact_when_spark_splits_a_file(spark: SparkSession, tm
     (tmp_path / "in" / "big.jsonl").write_text("\n".join(lines) + "\n")
     spark.conf.set("spark.sql.files.maxPartitionBytes", "16384")
     try:
-        assert run("quickbite", tmp_path / "in", tmp_path / "lake") == 0
+        assert run("quickbite", tmp_path / "in", tmp_path / "lake", "--skip_dq") == 0  # one order id
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
     dead = dead_letters(spark, tmp_path / "lake")
@@ -149,7 +149,7 @@ def test_unreadable_and_odd_files(spark: SparkSession, tmp_path: Path) -> None:
     )
     huge = '{"order_id":"QB-00000009","note":"' + "x" * (50 * 1024 * 1024) + '"'
     (feed / "f_huge_line.jsonl").write_text(huge + "\n")
-    assert run("quickbite", feed, tmp_path / "lake") == 0
+    assert run("quickbite", feed, tmp_path / "lake", "--skip_dq") == 0  # the same order id in every file
     (summary,) = summaries(tmp_path / "lake")
     by_file = {Path(f["path"]).name: f for f in summary["files"]}
     assert {n: (f["records_read"], f["records_valid"], f["verdict"]) for n, f in by_file.items()} == {
@@ -183,3 +183,22 @@ def test_user_errors_exit_2_with_a_clear_message(tmp_path: Path, capsys: pytest.
         "the following arguments are required: --dataset, --input_path, --lake_path"
         in capsys.readouterr().err
     )
+
+
+def test_csv_edge_files(spark: SparkSession, tmp_path: Path) -> None:
+    header = (
+        "order_id,menu_id,quantity,price,promotion_id,payment_method,order_status,customer_phone,order_datetime"
+    )
+    row = "MD0000001,Falafel,2,9.50,,card,completed,+49-170-0000001,2026-11-28 10:00:00"
+    feed = tmp_path / "in"
+    feed.mkdir()
+    (feed / "a_header_only.csv").write_text(header + "\n")
+    latin1 = row.replace("MD0000001", "MD0000002").replace("Falafel", "Käse").encode("latin-1")
+    (feed / "b_latin1.csv").write_bytes(f"{header}\n{row}\n".encode() + latin1 + b"\n")
+    assert run("mealdash", feed, tmp_path / "lake") == 0
+    (summary,) = summaries(tmp_path / "lake")
+    by_file = {Path(f["path"]).name: (f["records_read"], f["records_valid"]) for f in summary["files"]}
+    assert by_file == {"a_header_only.csv": (0, 0), "b_latin1.csv": (2, 1)}
+    (dead,) = dead_letters(spark, tmp_path / "lake")
+    assert (dead["source_line"], dead["error_type"]) == (3, "encoding_error")
+    assert dead["raw_text"] == row.replace("MD0000001", "MD0000002").replace("Falafel", "K\ufffdse")
