@@ -43,7 +43,8 @@ def test_version_field_chooses_the_contract_per_file(spark: SparkSession, tmp_pa
     lake = tmp_path / "lake"
     code = main(
         ["ingest_files.py", "--source", "quickbite", "--dataset", "orders", "--input_path", str(feed),
-         "--lake_path", str(lake), "--contracts_dir", str(tmp_path / "contracts"), "--run_id", "r"]
+         "--lake_path", str(lake), "--contracts_dir", str(tmp_path / "contracts"), "--run_id", "r",
+         "--skip_dq"]
     )  # fmt: skip
     assert code == 0
     runs = sorted(json.loads(p.read_text())["run_id"] for p in (lake / "_runs").glob("*.json"))
