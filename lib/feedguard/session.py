@@ -19,6 +19,8 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from feedguard.errors import UsageError
+
 DELTA_JARS = ("delta-spark_2.12-", "delta-storage-")
 KAFKA_JARS = (
     "spark-sql-kafka-0-10_2.12-",
@@ -124,4 +126,21 @@ def build_session(
         builder = builder.config("spark.pyspark.python", sys.executable)
     builder = with_conf(builder, BASE_CONF)
     builder = with_conf(builder, conf or {})
-    return builder.getOrCreate()
+    spark = builder.getOrCreate()
+    require_delta(spark)
+    return spark
+
+
+def require_delta(spark: SparkSession) -> None:
+    """Fail with a clear message when Delta Lake's classes are not on the driver's classpath."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    try:
+        # Spark's own class loading (it sees --jars and spark.jars, which Class.forName does not).
+        jvm.org.apache.spark.util.Utils.classForName("io.delta.sql.DeltaSparkSessionExtension", True, False)
+    except Exception:
+        raise UsageError(
+            "Delta Lake is not on the driver classpath. Locally: run 'make setup', then start jobs with "
+            "'scripts/submit jobs/<job>.py ...' or plain 'python jobs/<job>.py ...'; with spark-submit pass "
+            "--jars (the delta-spark_2.12 and delta-storage 3.3.2 jars); on Glue set --datalake-formats delta."
+        ) from None
