@@ -142,5 +142,5 @@ def require_delta(spark: SparkSession) -> None:
         raise UsageError(
             "Delta Lake is not on the driver classpath. Locally: run 'make setup', then start jobs with "
             "'scripts/submit jobs/<job>.py ...' or plain 'python jobs/<job>.py ...'; with spark-submit pass "
-            "--jars (the delta-spark_2.12 and delta-storage 3.3.2 jars); on Glue set --datalake-formats delta."
+            "--jars (the delta-spark_2.12 and delta-storage 3.3.2 jars); on Glue: --datalake-formats delta."
         ) from None
