@@ -6,7 +6,8 @@ Generates a QuickBite JSON Lines file with 1% corrupt lines, then times, in the 
 (``spark.driver.memory=4g``, the same settings for both):
 
 (a) bare: ``spark.read.schema(s).json(path).write.parquet(...)``
-(b) full: the ingest flow (parse with lineage, checks, dead letters, Delta writes, run log)
+(b) full: the ingest flow (parse with lineage, checks, the GX quality gate, dead letters, Delta
+    writes, run log); ``--no-validate`` leaves the gate out
 
 Each is run ``--repeat`` times alternately; the report gives the medians and the ratio b/a, and the
 peak resident set size of the driver JVM (sampled with psutil) during each.
@@ -35,6 +36,7 @@ import contextlib
 from feedguard.contract import load_contract
 from feedguard.ingest import close_run, run_file_ingest
 from feedguard.lake import Lake
+from feedguard.quality import load_suite, suite_path
 from feedguard.routing import RunContext
 from feedguard.runlog import iso, utc_now
 from feedguard.samples import quickbite_lines
@@ -98,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--workdir", default="bench/out")
     parser.add_argument("--driver-memory", default="4g")
+    parser.add_argument(
+        "--no-validate", dest="validate", action="store_false", help="skip the quality gate (GX suite)"
+    )
     args = parser.parse_args(argv)
 
     work = Path(args.workdir).resolve()
@@ -113,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     spark.sparkContext.setLogLevel("ERROR")
     schema = spark_schema(contract)
+    suite = load_suite(suite_path("expectations", contract))
 
     def bare() -> None:
         out = work / "bare.parquet"
@@ -127,7 +133,16 @@ def main(argv: list[str] | None = None) -> int:
         ctx = RunContext(
             contract.source, contract.dataset, contract.version, f"bench-{len(summaries)}", iso(utc_now())
         )
-        summary = run_file_ingest(spark, contract, Lake(str(lake)), str(data), ctx, job_name="bench")
+        summary = run_file_ingest(
+            spark,
+            contract,
+            Lake(str(lake)),
+            str(data),
+            ctx,
+            job_name="bench",
+            suite=suite if args.validate else None,
+            gx_root=str(work / "gx"),
+        )
         close_run(spark, Lake(str(lake)), summary)
         summaries.append(summary)
 
@@ -149,8 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_full_over_bare": round(med["full"] / med["bare"], 3),
         "peak_rss_mb_bare": round(max(r for _, r in results["bare"]) / 2**20),
         "peak_rss_mb_full": round(max(r for _, r in results["full"]) / 2**20),
+        "validated": args.validate,
+        "stage_seconds_last_full": summaries[-1].get("stage_seconds"),
         "last_run": {
-            k: summaries[-1][k] for k in ("records_read", "records_valid", "records_dead_lettered", "status")
+            k: summaries[-1].get(k)
+            for k in ("records_read", "records_valid", "records_dead_lettered", "status", "dq_success")
         },
     }
     print(json.dumps(report, indent=2))
