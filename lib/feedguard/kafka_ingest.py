@@ -28,6 +28,7 @@ from feedguard.kafka_offsets import OffsetRange, commit_group_offsets, fetch_off
 from feedguard.kafka_report import BatchResult, Progress, kafka_summary, lag_by_partition
 from feedguard.kafka_routing import (
     flag_empty_messages,
+    for_routing,
     in_offset_ranges,
     kafka_dead_letter_rows,
     kafka_valid_rows,
@@ -159,34 +160,33 @@ def execute_batch(
     guard: OutageGuard,
     after_write: AfterWrite | None = None,
 ) -> BatchResult:
-    """Plan (write-ahead), read once, write valid and dead letters once each, prove, mark committed."""
+    """Plan (write-ahead), read and measure once, write valid and dead letters once each, prove, commit."""
     hook = after_write or (lambda stage: None)
     plan = batch.plan
     if not batch.resumed or batch.replanned:
         append_offset_rows(spark, offsets_table(lake), offset_rows(batch, PLANNED, ctx.run_id, utc_now()))
     else:
         log.warning(
-            "re-executing batch %d of %s planned by an earlier run that did not finish", batch.seq, plan.topic
+            "re-executing batch %d of %s, planned by a run that did not finish", batch.seq, plan.topic
         )
     for lost in plan.lost_ranges:
         log.warning(
             "partition %d of %s: offsets %d to %d (%d messages) expired before they were read",
-            lost.partition,
-            plan.topic,
-            lost.start,
-            lost.end - 1,
-            lost.count,
+            *(lost.partition, plan.topic, lost.start, lost.end - 1, lost.count),
         )
-    written: dict[str, int | None] = {"valid": None, "dead_letter": None}
+    measured: Counts = {}
+    written: dict[str, int | None] = {"valid": 0, "dead_letter": 0}
     if plan.messages_planned:
         routed = (
             load_kafka_batch(spark, feed.bootstrap, feed.topic, plan, timeout_ms=feed.timeout_ms)
             .transform(parse_json_records, contract)
             .transform(flag_empty_messages)
             .transform(error_type)
+            .transform(for_routing, contract)
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
-        try:
+        try:  # one pass reads the broker, parses, counts and fills the cache; the writes read the cache
+            measured = guard.call(lambda: _measure(routed), what=f"read batch {batch.seq} from the broker")
             targets = {
                 "valid": (lake.table(ctx.source, ctx.dataset), ("ingest_date",), True),
                 "dead_letter": (lake.dead_letter, ("source", "ingest_date"), False),
@@ -201,10 +201,19 @@ def execute_batch(
                 hook(f"{kind}_write")
         finally:
             routed.unpersist()
-    result = _count_batch(spark, lake, ctx, batch, written)
+    result = _prove(spark, lake, ctx, batch, measured, written)
     append_offset_rows(spark, offsets_table(lake), offset_rows(batch, COMMITTED, ctx.run_id, utc_now()))
     hook("offsets_commit")
     return result
+
+
+# (partition, error type or None for a valid message) -> messages
+Counts = dict[tuple[int, str | None], int]
+
+
+def _measure(routed: DataFrame) -> Counts:
+    rows = routed.groupBy("_kafka_partition", "_error_type").count().collect()
+    return {(int(r["_kafka_partition"]), r["_error_type"]): int(r["count"]) for r in rows}
 
 
 def _write_once(
@@ -227,68 +236,64 @@ def _write_once(
             partition_by=partition_by,
             merge_schema=merge_schema,
         ),
-        what=f"read batch {batch.seq} and write the {kind} rows",
+        what=f"write the {kind} rows of batch {batch.seq}",
     )
 
 
-def _count_batch(
-    spark: SparkSession, lake: Lake, ctx: RunContext, batch: Batch, written: dict[str, int | None]
+def _prove(
+    spark: SparkSession,
+    lake: Lake,
+    ctx: RunContext,
+    batch: Batch,
+    measured: Counts,
+    written: dict[str, int | None],
 ) -> BatchResult:
-    """Counts of the batch (Delta log, or the tables for skipped writes) and the conservation check."""
-    ranges = batch.read_ranges
-    topic = batch.plan.topic
-    dead_rows = _dead_letters_of(spark, lake, ctx, topic, ranges)
+    """Conservation: offsets in the range = messages measured = rows written (Delta log, or the tables
+    for the writes an earlier run already made)."""
+    expected = batch.plan.messages_planned
+    skipped = tuple(kind for kind, rows in written.items() if rows is None)
+    if written["valid"] is None:
+        written["valid"] = _valid_rows_of(spark, lake, ctx, batch).count()
+    if written["dead_letter"] is None:
+        written["dead_letter"] = _dead_letters_of(spark, lake, ctx, batch).count()
+    valid = sum(n for (_, kind), n in measured.items() if kind is None)
+    dead = sum(measured.values()) - valid
+    if (valid + dead, written["valid"], written["dead_letter"]) != (expected, valid, dead):
+        raise ConservationError(
+            f"conservation check failed for batch {batch.seq} of {batch.plan.topic} (run {ctx.run_id}): "
+            f"{expected} offsets from {batch.plan.starting_offsets} to {batch.plan.next_offsets}, "
+            f"{valid + dead} messages read ({valid} valid, {dead} bad), {written['valid']} valid rows and "
+            f"{written['dead_letter']} dead letters written; the batch stays planned and the next run "
+            "re-executes it"
+        )
     by_type: dict[str, int] = {}
     by_partition: dict[int, int] = {}
-    for row in dead_rows.groupBy("kafka_partition", "error_type").count().collect():
-        by_type[row["error_type"]] = by_type.get(row["error_type"], 0) + int(row["count"])
-        by_partition[row["kafka_partition"]] = by_partition.get(row["kafka_partition"], 0) + int(row["count"])
-    in_table = sum(by_type.values())
-    valid = written["valid"]
-    if valid is None:
-        valid = _valid_rows_of(spark, lake, ctx, topic, ranges).count() if batch.plan.messages_planned else 0
-    dead = written["dead_letter"] if written["dead_letter"] is not None else in_table
-    expected = batch.plan.messages_planned
-    skipped = tuple(k for k, v in written.items() if v is None and expected)
-    if valid + dead != expected or dead != in_table:
-        raise ConservationError(
-            f"conservation check failed for batch {batch.seq} of {topic} (run {ctx.run_id}): "
-            f"{expected} messages in offsets {batch.plan.starting_offsets} to {batch.plan.next_offsets}, "
-            f"{valid} valid + {dead} dead-lettered written ({in_table} dead letters in the table); "
-            "the batch stays planned and is re-executed by the next run"
-        )
-    return BatchResult(
-        valid, dead, dict(sorted(by_type.items())), dict(sorted(by_partition.items())), skipped
-    )
+    for (partition, kind), n in sorted(measured.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        if kind is not None:
+            by_type[kind] = by_type.get(kind, 0) + n
+            by_partition[partition] = by_partition.get(partition, 0) + n
+    return BatchResult(valid, dead, dict(sorted(by_type.items())), by_partition, skipped)
 
 
-def _dead_letters_of(
-    spark: SparkSession, lake: Lake, ctx: RunContext, topic: str, ranges: tuple[OffsetRange, ...]
-) -> DataFrame:
-    from delta.tables import DeltaTable
-
-    if not DeltaTable.isDeltaTable(spark, lake.dead_letter):
-        return spark.createDataFrame([], "kafka_partition INT, error_type STRING")
+def _dead_letters_of(spark: SparkSession, lake: Lake, ctx: RunContext, batch: Batch) -> DataFrame:
     return (
         spark.read.format("delta")
         .load(lake.dead_letter)
         .where(
             (F.col("source") == ctx.source)
             & (F.col("dataset") == ctx.dataset)
-            & (F.col("kafka_topic") == topic)
-            & in_offset_ranges(ranges, partition="kafka_partition", offset="kafka_offset")
+            & (F.col("kafka_topic") == batch.plan.topic)
+            & in_offset_ranges(batch.read_ranges, partition="kafka_partition", offset="kafka_offset")
         )
     )
 
 
-def _valid_rows_of(
-    spark: SparkSession, lake: Lake, ctx: RunContext, topic: str, ranges: tuple[OffsetRange, ...]
-) -> DataFrame:
+def _valid_rows_of(spark: SparkSession, lake: Lake, ctx: RunContext, batch: Batch) -> DataFrame:
     return (
         spark.read.format("delta")
         .load(lake.table(ctx.source, ctx.dataset))
         .where(
-            (F.col("_kafka_topic") == topic)
-            & in_offset_ranges(ranges, partition="_kafka_partition", offset="_kafka_offset")
+            (F.col("_kafka_topic") == batch.plan.topic)
+            & in_offset_ranges(batch.read_ranges, partition="_kafka_partition", offset="_kafka_offset")
         )
     )

@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 from feedguard.checks import error
 from feedguard.contract import Contract
 from feedguard.kafka_offsets import OffsetRange
+from feedguard.kafka_source import KAFKA_COLUMNS
 from feedguard.routing import DEAD_LETTER_SCHEMA, RunContext
 from feedguard.routing import _describe_errors as describe_errors  # same error text as file dead letters
 
@@ -29,6 +30,21 @@ def flag_empty_messages(df: DataFrame) -> DataFrame:
     detail = "the message value is empty (null or blank)"
     return df.withColumn(
         "_errors", F.when(empty, F.array(error(EMPTY_MESSAGE, None, detail))).otherwise(F.col("_errors"))
+    )
+
+
+def for_routing(df: DataFrame, contract: Contract) -> DataFrame:
+    """Only the columns the valid and dead-letter rows need (cheaper to cache): the raw payload and the
+    errors are kept for the bad messages only; a valid message is its typed fields and lineage.
+    """
+    bad = F.col("_error_type").isNotNull()
+    return df.select(
+        *contract.field_names,
+        "_source_file",
+        *KAFKA_COLUMNS,
+        "_error_type",
+        F.when(bad, F.col("_raw")).alias("_raw"),
+        F.when(bad, F.col("_errors")).alias("_errors"),
     )
 
 

@@ -107,5 +107,7 @@ def load_kafka_batch(
     if plan.topic != topic:
         raise ValueError(f"the plan is for topic {plan.topic!r}, not {topic!r}")
     options = kafka_read_options(bootstrap, plan, timeout_ms=timeout_ms)
+    # Split big partitions into several tasks so that every core reads (offset ranges stay exact).
+    options["minPartitions"] = str(spark.sparkContext.defaultParallelism)
     options.update(extra_options or {})
     return spark.read.format("kafka").options(**options).load().transform(as_raw_records)

@@ -14,6 +14,7 @@ from feedguard.contract import Contract, load_contract
 from feedguard.kafka_offsets import OffsetRange, plan_batch
 from feedguard.kafka_routing import (
     flag_empty_messages,
+    for_routing,
     in_offset_ranges,
     kafka_dead_letter_rows,
     kafka_valid_rows,
@@ -46,6 +47,7 @@ def routed(spark: SparkSession, contract: Contract, values: list[bytes | None]) 
         .transform(parse_json_records, contract)
         .transform(flag_empty_messages)
         .transform(error_type)
+        .transform(for_routing, contract)
     )
 
 
