@@ -108,3 +108,9 @@ chromium: ## Install Debian's chromium (headless Data Docs test) when /usr/bin/c
 	@test -x /usr/bin/chromium && echo "chromium: /usr/bin/chromium"
 
 .PHONY: chromium
+
+# --- Kafka benchmark (bench/kafka_bench.py): a local broker, a 1M-message FoodNow backlog -----------------
+bench-kafka: setup ## Benchmark the Kafka job against a bare Spark Kafka read to Parquet on a 1M-message backlog
+	$(PY) bench/kafka_bench.py --messages 1000000
+
+.PHONY: bench-kafka
