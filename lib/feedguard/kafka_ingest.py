@@ -19,17 +19,15 @@ from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from feedguard.contract import Contract
-from feedguard.errors import ConservationError
 from feedguard.kafka_config import KafkaFeed
+from feedguard.kafka_conservation import Counts, measure, prove_conservation
 from feedguard.kafka_offsets import OffsetRange, commit_group_offsets, fetch_offsets
 from feedguard.kafka_report import BatchResult, Progress, kafka_summary, lag_by_partition
 from feedguard.kafka_routing import (
     flag_empty_messages,
     for_routing,
-    in_offset_ranges,
     kafka_dead_letter_rows,
     kafka_valid_rows,
 )
@@ -186,7 +184,7 @@ def execute_batch(
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         try:  # one pass reads the broker, parses, counts and fills the cache; the writes read the cache
-            measured = guard.call(lambda: _measure(routed), what=f"read batch {batch.seq} from the broker")
+            measured = guard.call(lambda: measure(routed), what=f"read batch {batch.seq} from the broker")
             targets = {
                 "valid": (lake.table(ctx.source, ctx.dataset), ("ingest_date",), True),
                 "dead_letter": (lake.dead_letter, ("source", "ingest_date"), False),
@@ -201,19 +199,10 @@ def execute_batch(
                 hook(f"{kind}_write")
         finally:
             routed.unpersist()
-    result = _prove(spark, lake, ctx, batch, measured, written)
+    result = prove_conservation(spark, lake, ctx, batch, measured, written)
     append_offset_rows(spark, offsets_table(lake), offset_rows(batch, COMMITTED, ctx.run_id, utc_now()))
     hook("offsets_commit")
     return result
-
-
-# (partition, error type or None for a valid message) -> messages
-Counts = dict[tuple[int, str | None], int]
-
-
-def _measure(routed: DataFrame) -> Counts:
-    rows = routed.groupBy("_kafka_partition", "_error_type").count().collect()
-    return {(int(r["_kafka_partition"]), r["_error_type"]): int(r["count"]) for r in rows}
 
 
 def _write_once(
@@ -237,63 +226,4 @@ def _write_once(
             merge_schema=merge_schema,
         ),
         what=f"write the {kind} rows of batch {batch.seq}",
-    )
-
-
-def _prove(
-    spark: SparkSession,
-    lake: Lake,
-    ctx: RunContext,
-    batch: Batch,
-    measured: Counts,
-    written: dict[str, int | None],
-) -> BatchResult:
-    """Conservation: offsets in the range = messages measured = rows written (Delta log, or the tables
-    for the writes an earlier run already made)."""
-    expected = batch.plan.messages_planned
-    skipped = tuple(kind for kind, rows in written.items() if rows is None)
-    if written["valid"] is None:
-        written["valid"] = _valid_rows_of(spark, lake, ctx, batch).count()
-    if written["dead_letter"] is None:
-        written["dead_letter"] = _dead_letters_of(spark, lake, ctx, batch).count()
-    valid = sum(n for (_, kind), n in measured.items() if kind is None)
-    dead = sum(measured.values()) - valid
-    if (valid + dead, written["valid"], written["dead_letter"]) != (expected, valid, dead):
-        raise ConservationError(
-            f"conservation check failed for batch {batch.seq} of {batch.plan.topic} (run {ctx.run_id}): "
-            f"{expected} offsets from {batch.plan.starting_offsets} to {batch.plan.next_offsets}, "
-            f"{valid + dead} messages read ({valid} valid, {dead} bad), {written['valid']} valid rows and "
-            f"{written['dead_letter']} dead letters written; the batch stays planned and the next run "
-            "re-executes it"
-        )
-    by_type: dict[str, int] = {}
-    by_partition: dict[int, int] = {}
-    for (partition, kind), n in sorted(measured.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-        if kind is not None:
-            by_type[kind] = by_type.get(kind, 0) + n
-            by_partition[partition] = by_partition.get(partition, 0) + n
-    return BatchResult(valid, dead, dict(sorted(by_type.items())), by_partition, skipped)
-
-
-def _dead_letters_of(spark: SparkSession, lake: Lake, ctx: RunContext, batch: Batch) -> DataFrame:
-    return (
-        spark.read.format("delta")
-        .load(lake.dead_letter)
-        .where(
-            (F.col("source") == ctx.source)
-            & (F.col("dataset") == ctx.dataset)
-            & (F.col("kafka_topic") == batch.plan.topic)
-            & in_offset_ranges(batch.read_ranges, partition="kafka_partition", offset="kafka_offset")
-        )
-    )
-
-
-def _valid_rows_of(spark: SparkSession, lake: Lake, ctx: RunContext, batch: Batch) -> DataFrame:
-    return (
-        spark.read.format("delta")
-        .load(lake.table(ctx.source, ctx.dataset))
-        .where(
-            (F.col("_kafka_topic") == batch.plan.topic)
-            & in_offset_ranges(batch.read_ranges, partition="_kafka_partition", offset="_kafka_offset")
-        )
     )
