@@ -113,7 +113,8 @@ def run_kafka_ingest(
             progress.group_committed = True
     except BrokerUnavailableError as exc:
         progress.failure = exc
-    _record_sla(spark, lake, feed, ctx, guard, progress)
+    finally:  # outages are ledgered even when the run fails for another reason
+        _record_sla(spark, lake, feed, ctx, guard, progress)
     return kafka_summary(
         ctx,
         feed,
