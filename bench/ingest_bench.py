@@ -21,17 +21,13 @@ import random
 import shutil
 import statistics
 import sys
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import contextlib
+
+from bench.measure import timed
 
 from feedguard.contract import load_contract
 from feedguard.ingest import close_run, run_file_ingest
@@ -57,41 +53,6 @@ def generate(path: Path, records: int, corrupt_every: int = 100) -> None:
                 rng, min(chunk, records - start), start + 1, dt.date(2026, 11, 28), corrupt_every
             )
             handle.write("\n".join(feed.lines) + "\n")
-
-
-class PeakRss:
-    """Sample the resident set size of this process and its children (the driver JVM)."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
-            self.peak = max(self.peak, total)
-            time.sleep(0.2)
-
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def timed(fn: Callable[[], object]) -> tuple[float, int]:
-    with PeakRss() as rss:
-        start = time.perf_counter()
-        fn()
-        elapsed = time.perf_counter() - start
-    return elapsed, rss.peak
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,16 +26,14 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.measure import timed
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -49,41 +47,6 @@ from feedguard.session import build_session
 from jobs.ingest_kafka import main as ingest_kafka
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class PeakRss:
-    """Sample the resident set size of this process and its children (the driver JVM)."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    total += proc.memory_info().rss
-            self.peak = max(self.peak, total)
-            time.sleep(0.2)
-
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def timed(fn: Callable[[], object]) -> tuple[float, int]:
-    with PeakRss() as rss:
-        start = time.perf_counter()
-        fn()
-        elapsed = time.perf_counter() - start
-    return elapsed, rss.peak
 
 
 @contextlib.contextmanager
