@@ -1,1 +1,74 @@
-"""feedguard: contract-driven, loss-free ingest of partner feeds into Delta Lake."""
+"""feedguard: contract-driven, loss-free ingest of partner feeds into Delta Lake.
+
+The public API; everything else is an implementation detail of the jobs.
+
+Example::
+
+    from feedguard import build_session, load_contract, parse_json_records, read_lines
+
+    spark = build_session("explore", master="local[2]")
+    contract = load_contract("contracts/quickbite/orders.v1.yaml")
+    lines = read_lines(spark, ["samples/quickbite/orders_20261128_01.jsonl"])
+    parsed = lines.transform(parse_json_records, contract)  # typed fields + _errors per record
+"""
+
+from feedguard.classify import Verdict, classify_file, header_problem
+from feedguard.contract import Contract, FieldSpec, contract_to_yaml, load_contract, parse_contract
+from feedguard.errors import (
+    ConservationError,
+    ContractError,
+    FeedguardError,
+    InputNotFoundError,
+    TransientError,
+    UsageError,
+)
+from feedguard.evolution import check_contracts, diff_contracts
+from feedguard.ingest import close_run, run_file_ingest, run_file_job
+from feedguard.lake import Lake
+from feedguard.parse_csv import parse_csv_records
+from feedguard.parse_json import parse_json_records
+from feedguard.registry import load_versions, select_version
+from feedguard.replay import ReplayFilter, run_replay
+from feedguard.routing import DEAD_LETTER_SCHEMA, RunContext, dead_letter_rows, valid_rows
+from feedguard.schema import CORRUPT_COLUMN, spark_schema, string_schema
+from feedguard.session import build_session
+from feedguard.sources import read_json_arrays, read_lines
+
+__all__ = [
+    "CORRUPT_COLUMN",
+    "DEAD_LETTER_SCHEMA",
+    "ConservationError",
+    "Contract",
+    "ContractError",
+    "FeedguardError",
+    "FieldSpec",
+    "InputNotFoundError",
+    "Lake",
+    "ReplayFilter",
+    "RunContext",
+    "TransientError",
+    "UsageError",
+    "Verdict",
+    "build_session",
+    "check_contracts",
+    "classify_file",
+    "close_run",
+    "contract_to_yaml",
+    "dead_letter_rows",
+    "diff_contracts",
+    "header_problem",
+    "load_contract",
+    "load_versions",
+    "parse_contract",
+    "parse_csv_records",
+    "parse_json_records",
+    "read_json_arrays",
+    "read_lines",
+    "run_file_ingest",
+    "run_file_job",
+    "run_replay",
+    "select_version",
+    "spark_schema",
+    "string_schema",
+    "valid_rows",
+]
