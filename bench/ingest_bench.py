@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.measure import timed
 
 from feedguard.contract import load_contract
-from feedguard.ingest import close_run, run_file_ingest
+from feedguard.ingest import run_file_ingest
 from feedguard.lake import Lake
+from feedguard.lifecycle import close_run
 from feedguard.quality import load_suite, suite_path
 from feedguard.routing import RunContext
 from feedguard.runlog import iso, utc_now

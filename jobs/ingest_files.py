@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 from feedguard.args import FILE_JOB_ARGS, resolve_args
 from feedguard.errors import EXIT_INTERNAL, FeedguardError, InputNotFoundError
+from feedguard.file_job import gx_context_root, run_file_job
 from feedguard.glue import job_session
-from feedguard.ingest import gx_context_root, run_file_job
 from feedguard.lake import Lake
 from feedguard.logs import configure_logging
 from feedguard.quality.docs import build_docs

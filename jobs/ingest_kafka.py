@@ -23,11 +23,11 @@ from collections.abc import Callable, Mapping, Sequence
 from feedguard.args import KAFKA_JOB_ARGS, resolve_args
 from feedguard.errors import EXIT_INTERNAL, FeedguardError
 from feedguard.glue import job_session
-from feedguard.ingest import close_run
 from feedguard.kafka_config import kafka_feed, outage_policy
 from feedguard.kafka_ingest import kafka_guard, run_kafka_ingest
 from feedguard.kafka_report import report_kafka_run
 from feedguard.lake import Lake
+from feedguard.lifecycle import close_run
 from feedguard.logs import configure_logging
 from feedguard.registry import load_versions, select_version
 from feedguard.reporting import reporters_from_args

@@ -23,8 +23,10 @@ from feedguard.errors import (
     UsageError,
 )
 from feedguard.evolution import check_contracts, diff_contracts
-from feedguard.ingest import close_run, run_file_ingest, run_file_job
+from feedguard.file_job import run_file_job
+from feedguard.ingest import run_file_ingest
 from feedguard.lake import Lake
+from feedguard.lifecycle import close_run
 from feedguard.parse_csv import parse_csv_records
 from feedguard.parse_json import parse_json_records
 from feedguard.registry import load_versions, select_version

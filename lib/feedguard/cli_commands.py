@@ -31,8 +31,8 @@ def _contracts_diff(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from feedguard.ingest import close_run, recover_inflight
     from feedguard.lake import Lake
+    from feedguard.lifecycle import close_run, recover_inflight
     from feedguard.registry import load_versions, select_version
     from feedguard.replay import ReplayFilter, run_replay
     from feedguard.routing import RunContext
@@ -59,7 +59,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _docs_build(args: argparse.Namespace) -> int:
-    from feedguard.ingest import gx_context_root
+    from feedguard.file_job import gx_context_root
     from feedguard.lake import Lake
     from feedguard.quality.docs import build_docs
 

@@ -10,19 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from feedguard.classify import Verdict, classify_file, header_problem
-from feedguard.contract import Contract, load_contract
+from feedguard.contract import Contract
 from feedguard.drift import DriftReport, infer_fields, propose_contract, write_drift_report
 from feedguard.errors import (
     EXIT_DQ_FAILED,
@@ -35,10 +33,9 @@ from feedguard.evolution import diff_contracts
 from feedguard.file_checks import CheckedFile, check_files
 from feedguard.lake import Lake
 from feedguard.ledger import LEDGER_SCHEMA, processed_keys, unprocessed
+from feedguard.lifecycle import recover_inflight
 from feedguard.parsing import FileStats, Measured, keep_raw_of_bad_records, measure, parse_files
-from feedguard.quality import DqOutcome, load_suite, suite_path, validate, write_dq_results
-from feedguard.replay import ReplayFilter, run_replay, undo_replay
-from feedguard.reporting import Reporters, report_run
+from feedguard.quality import DqOutcome, validate, write_dq_results
 from feedguard.routing import (
     DEAD_LETTER_SCHEMA,
     RunContext,
@@ -49,10 +46,9 @@ from feedguard.routing import (
     with_file_errors,
     with_source_line,
 )
-from feedguard.runlog import clear_inflight, inflight_runs, iso, mark_inflight, utc_now, write_run
+from feedguard.runlog import iso, mark_inflight, utc_now
 from feedguard.sinks import append_delta, quarantine_file, write_error_zone
-from feedguard.storage import FileInfo, is_s3, join, list_files, write_text
-from feedguard.versioning import group_by_version
+from feedguard.storage import FileInfo, join, list_files, write_text
 
 log = logging.getLogger(__name__)
 
@@ -81,25 +77,6 @@ class FileReport:
     verdict: str = Verdict.CLEAN
     evidence: dict[str, Any] = field(default_factory=dict)
     quarantined_to: str | None = None
-
-
-def recover_inflight(spark: SparkSession, lake: Lake, source: str, dataset: str) -> list[str]:
-    """Undo runs that started but never finished: delete their rows everywhere, then forget them."""
-    recovered = inflight_runs(lake.inflight(source, dataset))
-    for run_id in recovered:
-        log.warning("run %s of %s/%s did not finish: removing its partial output", run_id, source, dataset)
-        for path, column in (
-            (lake.table(source, dataset), "_run_id"),
-            (lake.dead_letter, "run_id"),
-            (lake.ledger, "run_id"),
-            (lake.runs, "run_id"),
-            (lake.dq_results, "run_id"),
-        ):
-            if DeltaTable.isDeltaTable(spark, path):
-                DeltaTable.forPath(spark, path).delete(F.col(column) == run_id)
-        undo_replay(spark, lake, run_id)
-        clear_inflight(lake.inflight(source, dataset), run_id)
-    return recovered
 
 
 def _unreadable_rows(
@@ -155,12 +132,6 @@ def _status(reports: list[FileReport], dead: int, dq: DqOutcome | None) -> tuple
     if dead:
         return "succeeded_with_dead_letters", EXIT_OK
     return "succeeded", EXIT_OK
-
-
-@dataclass
-class IngestResult:
-    summary: dict[str, Any]
-    valid: DataFrame | None = None
 
 
 def run_file_ingest(
@@ -388,12 +359,6 @@ def run_file_ingest(
     return summary
 
 
-def close_run(spark: SparkSession, lake: Lake, summary: dict[str, Any]) -> None:
-    """Write the run log (Delta row + JSON) and clear the in-flight marker: the run is done."""
-    write_run(spark, lake.runs, summary)
-    clear_inflight(lake.inflight(summary["source"], summary["dataset"]), summary["run_id"])
-
-
 def _drift_report(
     spark: SparkSession,
     contract: Contract,
@@ -425,24 +390,6 @@ def _drift_report(
     report.evidence["proposed_compatibility"] = diff.compatibility
     drift = DriftReport(report.uri, str(report.evidence.get("detail", "")), report.evidence, proposed, diff)
     return write_drift_report(lake.drift(ctx.source, ctx.dataset, ctx.run_id), contract, drift)
-
-
-def gx_context_root(lake: Lake) -> str:
-    """GX's file context lives in the lake when it is local, else in a local temporary folder."""
-    if is_s3(lake.root):
-        return join(tempfile.gettempdir(), "feedguard-gx")
-    return join(lake.root, "_gx")
-
-
-def _suite_for(expectations_dir: str | None, contract: Contract) -> dict[str, Any] | None:
-    if expectations_dir is None:
-        log.warning("quality gate skipped for %s v%d (--skip_dq)", contract.key, contract.version)
-        return None
-    path = suite_path(expectations_dir, contract)
-    if not path.exists():
-        log.warning("no GX suite at %s: quality gate skipped (run `feedguard expectations generate`)", path)
-        return None
-    return load_suite(path)
 
 
 def _routed(main: Measured, rejects: dict[str, tuple[str, str]]) -> DataFrame:
@@ -485,91 +432,3 @@ def _message(status: str, read: int, valid: int, dead: int, skipped: int, note: 
     if note:
         text += f"; {note}"
     return text
-
-
-def run_file_job(
-    spark: SparkSession,
-    versions: list[Contract],
-    files: list[FileInfo],
-    lake: Lake,
-    reporters: Reporters,
-    *,
-    job_name: str,
-    input_path: str,
-    run_id: str,
-    pinned_version: int | None = None,
-    reprocess: bool = False,
-    expectations_dir: str | None = "expectations",
-) -> list[dict[str, Any]]:
-    """One ingest run per contract version that applies (usually one): ingest, report, close.
-
-    The quality gate runs the contract version's GX suite from ``expectations_dir`` (None: no gate).
-    """
-    groups = group_by_version(files, versions, dt.date.today(), pinned_version)
-    summaries = []
-    for version, group in sorted(groups.items()):
-        contract = next(c for c in versions if c.version == version)
-        group_run = run_id if len(groups) == 1 else f"{run_id}-v{version}"
-        ctx = RunContext(contract.source, contract.dataset, contract.version, group_run, iso(utc_now()))
-        log.info(
-            "run %s: %s v%d, %d file(s) from %s", group_run, contract.key, version, len(group), input_path
-        )
-        summary = run_file_ingest(
-            spark,
-            contract,
-            lake,
-            input_path,
-            ctx,
-            job_name=job_name,
-            reprocess=reprocess,
-            next_version=max(v.version for v in versions) + 1,
-            files=group,
-            suite=_suite_for(expectations_dir, contract),
-            gx_root=gx_context_root(lake),
-        )
-        summary = report_run(spark, summary, contract, lake, reporters)
-        close_run(spark, lake, summary)
-        summaries.append(summary)
-        summaries.extend(auto_accept(spark, contract, lake, summary))
-    return summaries
-
-
-def auto_accept(
-    spark: SparkSession, contract: Contract, lake: Lake, summary: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Load drifted files under their proposed version when the contract allows that change.
-
-    The drifted records were dead-lettered and quarantined by the run; an accepted proposal replays
-    exactly those dead letters under the proposed version (so the audit trail shows both steps).
-    Breaking proposals, and contracts without ``auto_accept_compatible``, are left for review.
-    """
-    if not contract.auto_accept_compatible:
-        return []
-    replays = []
-    for index, (uri, paths) in enumerate(sorted(summary.get("drift_reports", {}).items())):
-        proposed = load_contract(paths["proposed_contract"])
-        diff = diff_contracts(contract, proposed)
-        if diff.breaking or not diff.satisfies(contract.compatibility):
-            log.warning("%s: drift in %s is %s: left for review", contract.key, uri, diff.compatibility)
-            continue
-        run_id = f"{summary['run_id']}-accept{index + 1}"
-        ctx = RunContext(proposed.source, proposed.dataset, proposed.version, run_id, iso(utc_now()))
-        chosen = ReplayFilter(run_id=summary["run_id"], error_type="structural_change", source_file=uri)
-        replay = run_replay(spark, proposed, lake, ctx, chosen)
-        replay.update(
-            kind="auto_accept",
-            job_name=summary.get("job_name"),
-            accepted_file=uri,
-            accepted_contract=paths["proposed_contract"],
-            compatibility=diff.compatibility,
-        )
-        replay["message"] = (
-            f"auto-accepted {diff.compatibility} drift of {uri} under proposed v{proposed.version}: "
-            + replay["message"]
-        )
-        log.warning("%s", replay["message"])
-        close_run(spark, lake, replay)
-        replays.append(replay)
-    if replays and len(replays) == len(summary.get("drift_reports", {})):
-        summary["auto_accepted"] = True  # every drift was accepted: the job need not fail on it
-    return replays
