@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import warnings
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -17,5 +18,7 @@ def configure_logging(level: int = logging.INFO) -> None:
         handler._feedguard = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
+    # GX 1.x calls deprecated pyparsing names; the warning is noise in a job's log.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     for noisy in ("py4j", "botocore", "urllib3", "kafka", "great_expectations"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
