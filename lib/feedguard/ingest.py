@@ -19,7 +19,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.classify import Verdict, classify_file, header_problem
+from feedguard.classify import HeaderProblem, Verdict, classify_file, header_problem
 from feedguard.contract import Contract
 from feedguard.drift import DriftReport, infer_fields, propose_contract, write_drift_report
 from feedguard.errors import (
@@ -134,6 +134,28 @@ def _status(reports: list[FileReport], dead: int, dq: DqOutcome | None) -> tuple
     return "succeeded", EXIT_OK
 
 
+@dataclass
+class _Run:
+    """The state of one file-ingest run, filled in step by step."""
+
+    spark: SparkSession
+    contract: Contract
+    lake: Lake
+    ctx: RunContext
+    clock: StageClock
+    reports: dict[str, FileReport]
+    rejects: dict[str, tuple[str, str]] = field(default_factory=dict)  # uri -> (reason, detail)
+    main: Measured | None = None
+    rejected: Measured | None = None
+    dq: DqOutcome | None = None
+    quarantined: dict[str, str] = field(default_factory=dict)
+    drift_reports: dict[str, dict[str, str]] = field(default_factory=dict)
+    dead_frames: list[DataFrame] = field(default_factory=list)
+    valid_frame: DataFrame | None = None
+    expected_valid: int = 0
+    expected_dead: int = 0
+
+
 def run_file_ingest(
     spark: SparkSession,
     contract: Contract,
@@ -150,18 +172,18 @@ def run_file_ingest(
 ) -> dict[str, Any]:
     """Ingest every new file under ``input_path`` (or ``files``); return the run summary."""
     started = utc_now()
-    clock = StageClock()
     listed = files if files is not None else list_files(input_path)
     if not listed:
         raise InputNotFoundError(f"no input file matches {input_path!r} (file, folder or glob)")
     recover_inflight(spark, lake, ctx.source, ctx.dataset)
     done = set() if reprocess else processed_keys(spark, lake.ledger, ctx.source, ctx.dataset)
     todo = unprocessed(listed, done)
-    skipped = len(listed) - len(todo)
     mark_inflight(lake.inflight(ctx.source, ctx.dataset), ctx.run_id)
 
     checked = check_files(todo)
-    reports = {c.info.uri: FileReport(c.info.uri) for c in checked}
+    run = _Run(
+        spark, contract, lake, ctx, StageClock(), {c.info.uri: FileReport(c.info.uri) for c in checked}
+    )
     unreadable = [c for c in checked if c.readability in ("truncated_gzip", "binary")]
     readable = [c for c in checked if c.readability == "ok"]
     header_rejects = {
@@ -170,120 +192,144 @@ def run_file_ingest(
         if (problem := header_problem(contract, c.first_line)) is not None
     }
     main_files = [c for c in readable if c.info.uri not in header_rejects]
-
-    main: Measured | None = None
     if main_files:
-        with clock.stage("parse_and_measure"):
-            main = measure(keep_raw_of_bad_records(parse_files(spark, contract, main_files)), main_files)
+        with run.clock.stage("parse_and_measure"):
+            run.main = measure(keep_raw_of_bad_records(parse_files(spark, contract, main_files)), main_files)
 
-    # Classify each file from the measuring pass; structural changes are rejected whole.
-    rejects: dict[str, tuple[str, str]] = {}
-    for uri, problem in header_rejects.items():
-        reports[uri].verdict = Verdict.STRUCTURAL_CHANGE
-        reports[uri].evidence = {**problem.evidence, "detail": problem.detail}
-        rejects[uri] = ("structural_change", problem.detail)
-    if main is not None:
-        for uri, stats in main.files.items():
-            verdict = classify_file(contract, stats)
-            reports[uri].verdict = verdict.verdict
-            reports[uri].evidence = verdict.evidence
-            if verdict.verdict == Verdict.STRUCTURAL_CHANGE:
-                reports[uri].evidence["detail"] = verdict.detail
-                rejects[uri] = ("structural_change", verdict.detail)
-
-    # The quality gate: validate what would be published; a failed critical expectation holds it all back.
-    dq: DqOutcome | None = None
-    if (
-        main is not None
-        and suite is not None
-        and any(stats.good for uri, stats in main.files.items() if uri not in rejects)
-    ):
-        candidates = _routed(main, rejects).transform(valid_rows, contract, ctx)
-        with clock.stage("validate"):
-            dq = validate(
-                candidates, suite, run_id=ctx.run_id, context_root=gx_root or join(lake.root, "_gx")
-            )
-            write_dq_results(spark, lake.root, dq.rows)
-        if not dq.success:
-            log.error("quality gate failed for run %s: %s", ctx.run_id, dq.message())
-            for uri, stats in main.files.items():
-                if uri not in rejects and stats.good:
-                    rejects[uri] = ("dq_critical_failure", dq.message())
-
-    quarantine_dir = lake.quarantine(ctx.source, ctx.dataset, ctx.run_id)
-    quarantined: dict[str, str] = {}
-    for c in unreadable:
-        reports[c.info.uri].verdict = Verdict.FILE_CORRUPT
-        reports[c.info.uri].evidence = {"reason": c.detail}
-        quarantined[c.info.uri] = quarantine_file(c.info.uri, quarantine_dir)
-    for uri in rejects:
-        quarantined[uri] = quarantine_file(uri, quarantine_dir)
-    for uri, target in quarantined.items():
-        reports[uri].quarantined_to = target
-    if dq is not None and not dq.success:
-        write_text(join(quarantine_dir, "dq_validation_result.json"), json.dumps(dq.result_json, default=str))
-    drift_reports = {
-        uri: _drift_report(
-            spark, contract, lake, ctx, reports[uri], main, next_version or contract.version + 1
+    _classify(run, header_rejects)
+    if suite is not None:
+        _quality_gate(run, suite, gx_root or join(lake.root, "_gx"))
+    _quarantine(run, unreadable, next_version or contract.version + 1)
+    _route_loaded_files(run)
+    _route_rejected_files(run, [c for c in readable if c.info.uri in run.rejects])
+    _route_unreadable_files(run, unreadable)
+    written_valid, written_dead = _write(run)
+    records_read = _check_conservation(run, written_valid, written_dead)
+    if todo:
+        append_delta(
+            _ledger_rows(spark, todo, ctx, run.reports), lake.ledger, commit_tag=f"{ctx.run_id}:ledger"
         )
-        for uri, (reason, _) in rejects.items()
+    skipped = len(listed) - len(todo)
+    return _summary(run, job_name, started, records_read, written_valid, written_dead, skipped, unreadable)
+
+
+def _classify(run: _Run, header_rejects: dict[str, HeaderProblem]) -> None:
+    """A verdict per file; structural changes are rejected whole."""
+    for uri, problem in header_rejects.items():
+        run.reports[uri].verdict = Verdict.STRUCTURAL_CHANGE
+        run.reports[uri].evidence = {**problem.evidence, "detail": problem.detail}
+        run.rejects[uri] = ("structural_change", problem.detail)
+    if run.main is None:
+        return
+    for uri, stats in run.main.files.items():
+        verdict = classify_file(run.contract, stats)
+        run.reports[uri].verdict = verdict.verdict
+        run.reports[uri].evidence = verdict.evidence
+        if verdict.verdict == Verdict.STRUCTURAL_CHANGE:
+            run.reports[uri].evidence["detail"] = verdict.detail
+            run.rejects[uri] = ("structural_change", verdict.detail)
+
+
+def _quality_gate(run: _Run, suite: dict[str, Any], gx_root: str) -> None:
+    """Validate what would be published; a failed critical expectation holds back every loaded file."""
+    main = run.main
+    if main is None or not any(s.good for uri, s in main.files.items() if uri not in run.rejects):
+        return
+    candidates = _routed(main, run.rejects).transform(valid_rows, run.contract, run.ctx)
+    with run.clock.stage("validate"):
+        run.dq = validate(candidates, suite, run_id=run.ctx.run_id, context_root=gx_root)
+        write_dq_results(run.spark, run.lake.root, run.dq.rows)
+    if not run.dq.success:
+        log.error("quality gate failed for run %s: %s", run.ctx.run_id, run.dq.message())
+        for uri, stats in main.files.items():
+            if uri not in run.rejects and stats.good:
+                run.rejects[uri] = ("dq_critical_failure", run.dq.message())
+
+
+def _quarantine(run: _Run, unreadable: list[CheckedFile], next_version: int) -> None:
+    """Keep unreadable and rejected files byte for byte; drift reports for structural changes."""
+    folder = run.lake.quarantine(run.ctx.source, run.ctx.dataset, run.ctx.run_id)
+    for c in unreadable:
+        run.reports[c.info.uri].verdict = Verdict.FILE_CORRUPT
+        run.reports[c.info.uri].evidence = {"reason": c.detail}
+        run.quarantined[c.info.uri] = quarantine_file(c.info.uri, folder)
+    for uri in run.rejects:
+        run.quarantined[uri] = quarantine_file(uri, folder)
+    for uri, target in run.quarantined.items():
+        run.reports[uri].quarantined_to = target
+    if run.dq is not None and not run.dq.success:
+        write_text(join(folder, "dq_validation_result.json"), json.dumps(run.dq.result_json, default=str))
+    run.drift_reports = {
+        uri: _drift_report(
+            run.spark, run.contract, run.lake, run.ctx, run.reports[uri], run.main, next_version
+        )
+        for uri, (reason, _) in run.rejects.items()
         if reason == "structural_change"
     }
 
-    dead_frames: list[DataFrame] = []
-    valid_frame: DataFrame | None = None
-    expected_valid = 0
-    expected_dead = 0
-    if main is not None:
-        routed = _routed(main, rejects)
-        valid_frame = routed.transform(valid_rows, contract, ctx)
-        dead_frames.append(routed.transform(dead_letter_rows, ctx))
-        for uri, stats in main.files.items():
-            if uri in rejects:
-                continue
-            _count_into(reports[uri], stats)
-            expected_valid += stats.good
-            expected_dead += stats.bad
 
-    rejected_measured: Measured | None = None
-    rejected_files = [c for c in readable if c.info.uri in rejects]
-    if rejected_files:
-        rejected_measured = measure(parse_files(spark, contract, rejected_files), rejected_files)
-        file_errors = {name: rejects[uri] for name, uri in rejected_measured.uri_of.items()}
-        dead_frames.append(
-            rejected_measured.frame.transform(with_source_line, rejected_measured.chunk_offsets)
-            .transform(records)
-            .transform(with_file_errors, file_errors)
-            .transform(error_type)
-            .transform(dead_letter_rows, ctx)
-        )
-        for uri, stats in rejected_measured.files.items():
-            reports[uri].records_read = stats.records
-            reports[uri].records_dead_lettered = stats.records
-            expected_dead += stats.records
-    if unreadable:
-        dead_frames.append(_unreadable_rows(spark, unreadable, ctx, quarantined))
-        for c in unreadable:
-            reports[c.info.uri].records_read = 1
-            reports[c.info.uri].records_dead_lettered = 1
-        expected_dead += len(unreadable)
+def _route_loaded_files(run: _Run) -> None:
+    """Valid rows and record-level dead letters of the files that load."""
+    if run.main is None:
+        return
+    routed = _routed(run.main, run.rejects)
+    run.valid_frame = routed.transform(valid_rows, run.contract, run.ctx)
+    run.dead_frames.append(routed.transform(dead_letter_rows, run.ctx))
+    for uri, stats in run.main.files.items():
+        if uri not in run.rejects:
+            _count_into(run.reports[uri], stats)
+            run.expected_valid += stats.good
+            run.expected_dead += stats.bad
 
-    written_valid = 0
-    if valid_frame is not None and expected_valid:
-        with clock.stage("write_valid"):
+
+def _route_rejected_files(run: _Run, files: list[CheckedFile]) -> None:
+    """Every record of a rejected file becomes a dead letter with the file's reason first (raw text kept)."""
+    if not files:
+        return
+    run.rejected = measure(parse_files(run.spark, run.contract, files), files)
+    file_errors = {name: run.rejects[uri] for name, uri in run.rejected.uri_of.items()}
+    run.dead_frames.append(
+        run.rejected.frame.transform(with_source_line, run.rejected.chunk_offsets)
+        .transform(records)
+        .transform(with_file_errors, file_errors)
+        .transform(error_type)
+        .transform(dead_letter_rows, run.ctx)
+    )
+    for uri, stats in run.rejected.files.items():
+        run.reports[uri].records_read = stats.records
+        run.reports[uri].records_dead_lettered = stats.records
+        run.expected_dead += stats.records
+
+
+def _route_unreadable_files(run: _Run, unreadable: list[CheckedFile]) -> None:
+    """One dead letter per unreadable file (the file itself is in the quarantine)."""
+    if not unreadable:
+        return
+    run.dead_frames.append(_unreadable_rows(run.spark, unreadable, run.ctx, run.quarantined))
+    for c in unreadable:
+        run.reports[c.info.uri].records_read = 1
+        run.reports[c.info.uri].records_dead_lettered = 1
+    run.expected_dead += len(unreadable)
+
+
+def _write(run: _Run) -> tuple[int, int]:
+    """Append the valid rows and the dead letters (then the error zone); return the rows each commit wrote."""
+    ctx, lake = run.ctx, run.lake
+    written_valid = written_dead = 0
+    if run.valid_frame is not None and run.expected_valid:
+        with run.clock.stage("write_valid"):
             written_valid = append_delta(
-                valid_frame,
+                run.valid_frame,
                 lake.table(ctx.source, ctx.dataset),
                 commit_tag=f"{ctx.run_id}:valid",
                 partition_by=("ingest_date",),
                 merge_schema=True,
             )
-    written_dead = 0
-    if dead_frames and expected_dead:
-        dead = dead_frames[0]
-        for frame in dead_frames[1:]:
+    if run.dead_frames and run.expected_dead:
+        dead = run.dead_frames[0]
+        for frame in run.dead_frames[1:]:
             dead = dead.unionByName(frame)
-        with clock.stage("write_dead_letters"):
+        with run.clock.stage("write_dead_letters"):
             written_dead = append_delta(
                 dead,
                 lake.dead_letter,
@@ -291,39 +337,59 @@ def run_file_ingest(
                 partition_by=("source", "ingest_date"),
             )
         write_error_zone(dead, lake.error_zone(ctx.source, ctx.run_id))
-
-    for measured in (main, rejected_measured):
+    for measured in (run.main, run.rejected):
         if measured is not None:
             measured.unpersist()
+    return written_valid, written_dead
 
-    records_read = sum(r.records_read for r in reports.values())
+
+def _check_conservation(run: _Run, written_valid: int, written_dead: int) -> int:
+    """records_read == valid + dead letters, each as counted and as committed; return records_read."""
+    records_read = sum(r.records_read for r in run.reports.values())
     if (
-        written_valid != expected_valid
-        or written_dead != expected_dead
+        written_valid != run.expected_valid
+        or written_dead != run.expected_dead
         or records_read != written_valid + written_dead
     ):
         raise ConservationError(
-            f"conservation check failed for run {ctx.run_id}: read {records_read}, "
-            f"expected valid {expected_valid} (written {written_valid}), "
-            f"expected dead letters {expected_dead} (written {written_dead}); "
+            f"conservation check failed for run {run.ctx.run_id}: read {records_read}, "
+            f"expected valid {run.expected_valid} (written {written_valid}), "
+            f"expected dead letters {run.expected_dead} (written {written_dead}); "
             "the run stays marked in flight and its rows are removed by the next run"
         )
+    return records_read
 
-    if todo:
-        append_delta(_ledger_rows(spark, todo, ctx, reports), lake.ledger, commit_tag=f"{ctx.run_id}:ledger")
-    status, exit_code = _status(list(reports.values()), written_dead, dq)
-    ended = utc_now()
+
+def _errors_by_type(run: _Run, unreadable: list[CheckedFile]) -> dict[str, int]:
     by_type: dict[str, int] = {}
-    if main is not None:
-        for uri, stats in main.files.items():
-            if uri not in rejects:
+    if run.main is not None:
+        for uri, stats in run.main.files.items():
+            if uri not in run.rejects:
                 for kind, n in stats.errors_by_type.items():
                     by_type[kind] = by_type.get(kind, 0) + n
-    for uri, (reason, _) in rejects.items():
-        by_type[reason] = by_type.get(reason, 0) + reports[uri].records_dead_lettered
+    for uri, (reason, _) in run.rejects.items():
+        by_type[reason] = by_type.get(reason, 0) + run.reports[uri].records_dead_lettered
     if unreadable:
         by_type["file_corrupt"] = len(unreadable)
-    summary: dict[str, Any] = {
+    return dict(sorted(by_type.items()))
+
+
+def _summary(
+    run: _Run,
+    job_name: str,
+    started: dt.datetime,
+    records_read: int,
+    written_valid: int,
+    written_dead: int,
+    skipped: int,
+    unreadable: list[CheckedFile],
+) -> dict[str, Any]:
+    """The run summary (the run log row and ``<lake>/_runs/<run_id>.json``)."""
+    ctx, reports, dq = run.ctx, run.reports, run.dq
+    status, exit_code = _status(list(reports.values()), written_dead, dq)
+    ended = utc_now()
+    rejected_dead = sum(reports[u].records_dead_lettered for u in run.rejects)
+    return {
         "run_id": ctx.run_id,
         "job_name": job_name,
         "source": ctx.source,
@@ -334,29 +400,26 @@ def run_file_ingest(
         "records_read": records_read,
         "records_valid": written_valid,
         "records_dead_lettered": written_dead,
-        "dead_letters_by_type": dict(sorted(by_type.items())),
+        "dead_letters_by_type": _errors_by_type(run, unreadable),
         "files": [_file_summary(r) for r in reports.values()],
         "files_skipped_already_processed": skipped,
-        "files_quarantined": len(quarantined),
+        "files_quarantined": len(run.quarantined),
         "verdicts": {r.uri: str(r.verdict) for r in reports.values()},
         "schema_drift_detected": any(r.verdict == Verdict.STRUCTURAL_CHANGE for r in reports.values()),
-        "drift_reports": drift_reports,
-        # Corruption is what was dead-lettered from files that were loaded (drifted files are counted apart).
-        "corrupt_ratio_pct": _ratio_pct(
-            written_dead - sum(reports[u].records_dead_lettered for u in rejects), records_read
-        ),
+        "drift_reports": run.drift_reports,
+        # Corruption is what was dead-lettered from files that loaded (rejected files are counted apart).
+        "corrupt_ratio_pct": _ratio_pct(written_dead - rejected_dead, records_read),
         "started_at": iso(started),
         "ended_at": iso(ended),
         "duration_seconds": round((ended - started).total_seconds(), 3),
         "message": _message(
             status, records_read, written_valid, written_dead, skipped, dq.message() if dq else None
         ),
-        "lake_path": lake.root,
-        "stage_seconds": clock.seconds,
+        "lake_path": run.lake.root,
+        "stage_seconds": run.clock.seconds,
         **(dq.summary_fields() if dq is not None else {"dq_success": None}),
         "dq_failures": [f.__dict__ for f in (dq.critical_failed + dq.warning_failed)] if dq else [],
     }
-    return summary
 
 
 def _drift_report(
