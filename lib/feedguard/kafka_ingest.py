@@ -48,6 +48,7 @@ from feedguard.outage import BrokerUnavailableError, OutageGuard, OutagePolicy
 from feedguard.parse_json import parse_json_records
 from feedguard.routing import RunContext, error_type
 from feedguard.runlog import utc_now
+from feedguard.sinks import write_error_zone
 from feedguard.storage import join
 
 log = logging.getLogger(__name__)
@@ -197,6 +198,9 @@ def execute_batch(
                     else routed.transform(kafka_dead_letter_rows, ctx)
                 )
                 written[kind] = _write_once(guard, rows, path, batch, ctx, kind, partition_by, merge)
+                if kind == "dead_letter" and written[kind]:
+                    # The bad payloads as plain text too, one folder per partition, for the producer.
+                    write_error_zone(rows, lake.error_zone(ctx.source, ctx.run_id))
                 hook(f"{kind}_write")
         finally:
             routed.unpersist()

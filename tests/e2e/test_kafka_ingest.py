@@ -139,6 +139,11 @@ def test_every_message_lands_once_and_reruns_read_only_new_messages(
     assert (nothing["status"], nothing["records_read"], nothing["batch_seq"]) == ("succeeded", 0, None)
     assert (more["records_read"], more["records_dead_lettered"], more["batch_seq"]) == (30, 3, 2)
     assert more["consumer_lag"] == 30 and set(more["consumer_lag_after_run"].values()) == {0}
+    zone = tmp_path / "_error_zone" / "foodnow" / one["run_id"]
+    mirrored = sorted(line for f in zone.rglob("part-*.txt") for line in f.read_text().splitlines())
+    dead_letters = table(spark, tmp_path, "_dead_letter")
+    dead_payloads = [r["raw_text"] for r in dead_letters if r["run_id"] == one["run_id"]]
+    assert len(mirrored) == 9 and mirrored == sorted(dead_payloads)
     assert_exactly_once(spark, tmp_path, kafka.bootstrap, topic, malformed_at(first, second))
     _, latest = fetch_offsets(kafka.bootstrap, topic)
     assert fetch_group_offsets(kafka.bootstrap, "feedguard-foodnow-order_events", topic) == latest
