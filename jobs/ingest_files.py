@@ -17,7 +17,8 @@ import sys
 from collections.abc import Sequence
 
 from feedguard.args import FILE_JOB_ARGS, resolve_args
-from feedguard.errors import EXIT_INTERNAL, FeedguardError, InputNotFoundError
+from feedguard.entry import guarded
+from feedguard.errors import InputNotFoundError
 from feedguard.file_job import gx_context_root, run_file_job
 from feedguard.glue import job_session
 from feedguard.lake import Lake
@@ -34,38 +35,34 @@ SUMMARY_KEYS = ("run_id", "status", "records_read", "records_valid", "records_de
 
 def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
-    argv = list(sys.argv if argv is None else argv)
-    try:
-        opts = resolve_args(argv, FILE_JOB_ARGS)
-        versions = load_versions(opts["contracts_dir"], opts["source"], opts["dataset"])
-        files = list_files(opts["input_path"])
-        if not files:
-            raise InputNotFoundError(f"no input file matches {opts['input_path']!r} (file, folder or glob)")
-        lake = Lake(opts["lake_path"])
-        reporters = reporters_from_args(opts, lake, os.environ)
-        with job_session(opts["JOB_NAME"], opts) as spark:
-            summaries = run_file_job(
-                spark,
-                versions,
-                files,
-                lake,
-                reporters,
-                job_name=opts["JOB_NAME"],
-                input_path=opts["input_path"],
-                run_id=opts["run_id"] or new_run_id(),
-                pinned_version=int(opts["contract_version"]) if opts["contract_version"] else None,
-                reprocess=opts["reprocess"],
-                expectations_dir=None if opts["skip_dq"] else opts["expectations_dir"],
-            )
-            if opts["docs"] == "build":
-                log.info("data docs: %s", build_docs(opts["lake_path"], context_root=gx_context_root(lake)))
-    except FeedguardError as exc:
-        log.error("%s", exc)
-        print(f"feedguard: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except Exception:
-        log.exception("unexpected internal error (a bug: please report it with this log)")
-        return EXIT_INTERNAL
+    args = list(sys.argv if argv is None else argv)
+    return guarded(lambda: _run(args), log)
+
+
+def _run(argv: list[str]) -> int:
+    opts = resolve_args(argv, FILE_JOB_ARGS)
+    versions = load_versions(opts["contracts_dir"], opts["source"], opts["dataset"])
+    files = list_files(opts["input_path"])
+    if not files:
+        raise InputNotFoundError(f"no input file matches {opts['input_path']!r} (file, folder or glob)")
+    lake = Lake(opts["lake_path"])
+    reporters = reporters_from_args(opts, lake, os.environ)
+    with job_session(opts["JOB_NAME"], opts) as spark:
+        summaries = run_file_job(
+            spark,
+            versions,
+            files,
+            lake,
+            reporters,
+            job_name=opts["JOB_NAME"],
+            input_path=opts["input_path"],
+            run_id=opts["run_id"] or new_run_id(),
+            pinned_version=int(opts["contract_version"]) if opts["contract_version"] else None,
+            reprocess=opts["reprocess"],
+            expectations_dir=None if opts["skip_dq"] else opts["expectations_dir"],
+        )
+        if opts["docs"] == "build":
+            log.info("data docs: %s", build_docs(opts["lake_path"], context_root=gx_context_root(lake)))
     for summary in summaries:
         print(json.dumps({k: summary[k] for k in SUMMARY_KEYS}))
         log.info("%s", summary["message"])

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from feedguard.args import KAFKA_JOB_ARGS, resolve_args
-from feedguard.errors import EXIT_INTERNAL, FeedguardError
+from feedguard.entry import guarded
 from feedguard.glue import job_session
 from feedguard.kafka_config import kafka_feed, outage_policy
 from feedguard.kafka_ingest import kafka_guard, run_kafka_ingest
@@ -55,40 +55,36 @@ def crash_hook(environ: Mapping[str, str]) -> Callable[[str], None] | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
-    argv = list(sys.argv if argv is None else argv)
-    try:
-        opts = resolve_args(argv, KAFKA_JOB_ARGS)
-        versions = load_versions(opts["contracts_dir"], opts["source"], opts["dataset"])
-        contract = select_version(versions, dt.date.today(), None)
-        feed = kafka_feed(opts)
-        guard = kafka_guard(outage_policy(opts["expected_downtime_minutes"], opts["maintenance_windows"]))
-        run_id = opts["run_id"] or new_run_id()
-        ctx = RunContext(contract.source, contract.dataset, contract.version, run_id, iso(utc_now()))
-        log.info(
-            "run %s: %s v%d from %s on %s", run_id, contract.key, contract.version, feed.topic, feed.bootstrap
+    args = list(sys.argv if argv is None else argv)
+    return guarded(lambda: _run(args), log)
+
+
+def _run(argv: list[str]) -> int:
+    opts = resolve_args(argv, KAFKA_JOB_ARGS)
+    versions = load_versions(opts["contracts_dir"], opts["source"], opts["dataset"])
+    contract = select_version(versions, dt.date.today(), None)
+    feed = kafka_feed(opts)
+    guard = kafka_guard(outage_policy(opts["expected_downtime_minutes"], opts["maintenance_windows"]))
+    run_id = opts["run_id"] or new_run_id()
+    ctx = RunContext(contract.source, contract.dataset, contract.version, run_id, iso(utc_now()))
+    log.info(
+        "run %s: %s v%d from %s on %s", run_id, contract.key, contract.version, feed.topic, feed.bootstrap
+    )
+    lake = Lake(opts["lake_path"])
+    reporters = reporters_from_args(opts, lake, os.environ)
+    with job_session(opts["JOB_NAME"], opts, kafka=True) as spark:
+        summary = run_kafka_ingest(
+            spark,
+            contract,
+            lake,
+            feed,
+            ctx,
+            job_name=opts["JOB_NAME"],
+            guard=guard,
+            after_write=crash_hook(os.environ),
         )
-        lake = Lake(opts["lake_path"])
-        reporters = reporters_from_args(opts, lake, os.environ)
-        with job_session(opts["JOB_NAME"], opts, kafka=True) as spark:
-            summary = run_kafka_ingest(
-                spark,
-                contract,
-                lake,
-                feed,
-                ctx,
-                job_name=opts["JOB_NAME"],
-                guard=guard,
-                after_write=crash_hook(os.environ),
-            )
-            summary = report_kafka_run(spark, summary, contract, lake, reporters)
-            close_run(spark, lake, summary)
-    except FeedguardError as exc:
-        log.error("%s", exc)
-        print(f"feedguard: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except Exception:
-        log.exception("unexpected internal error (a bug: please report it with this log)")
-        return EXIT_INTERNAL
+        summary = report_kafka_run(spark, summary, contract, lake, reporters)
+        close_run(spark, lake, summary)
     print(json.dumps({k: summary[k] for k in SUMMARY_KEYS}))
     log.info("%s", summary["message"])
     if summary["exit_code"]:

@@ -46,7 +46,7 @@ from feedguard.routing import (
     with_file_errors,
     with_source_line,
 )
-from feedguard.runlog import iso, mark_inflight, utc_now
+from feedguard.runlog import iso, mark_inflight, run_header, utc_now
 from feedguard.sinks import append_delta, quarantine_file, write_error_zone
 from feedguard.storage import FileInfo, join, list_files, write_text
 
@@ -390,13 +390,7 @@ def _summary(
     ended = utc_now()
     rejected_dead = sum(reports[u].records_dead_lettered for u in run.rejects)
     return {
-        "run_id": ctx.run_id,
-        "job_name": job_name,
-        "source": ctx.source,
-        "dataset": ctx.dataset,
-        "contract_version": ctx.contract_version,
-        "status": status,
-        "exit_code": exit_code,
+        **run_header(ctx, job_name, status, exit_code),
         "records_read": records_read,
         "records_valid": written_valid,
         "records_dead_lettered": written_dead,

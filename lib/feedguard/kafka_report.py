@@ -29,7 +29,7 @@ from feedguard.lake import Lake
 from feedguard.outage import BrokerUnavailableError, OutageGuard
 from feedguard.reporting import Reporters, report_run
 from feedguard.routing import RunContext
-from feedguard.runlog import iso
+from feedguard.runlog import iso, run_header
 
 log = logging.getLogger(__name__)
 MESSAGE_LOSS = "message_loss"
@@ -145,13 +145,7 @@ def kafka_summary(
     lost = batch.plan.lost_ranges if batch is not None and result is not None else ()
     valid, dead = (result.valid, result.dead) if result else (0, 0)
     return {
-        "run_id": ctx.run_id,
-        "job_name": job_name,
-        "source": ctx.source,
-        "dataset": ctx.dataset,
-        "contract_version": ctx.contract_version,
-        "status": status,
-        "exit_code": exit_code,
+        **run_header(ctx, job_name, status, exit_code),
         "records_read": valid + dead,
         "records_valid": valid,
         "records_dead_lettered": dead,

@@ -23,7 +23,7 @@ from feedguard.lake import Lake
 from feedguard.parse_csv import parse_csv_records
 from feedguard.parse_json import parse_json_records
 from feedguard.routing import RunContext, error_type, records, valid_rows
-from feedguard.runlog import iso, mark_inflight, utc_now
+from feedguard.runlog import iso, mark_inflight, run_header, utc_now
 from feedguard.sinks import append_delta
 
 KEY = ("run_id", "source_file", "source_line", "error_type")
@@ -105,14 +105,8 @@ def run_replay(
     parsed.unpersist()
     ended = utc_now()
     return {
-        "run_id": ctx.run_id,
-        "job_name": "replay",
+        **run_header(ctx, "replay", "succeeded", 0),
         "kind": "replay",
-        "source": contract.source,
-        "dataset": contract.dataset,
-        "contract_version": contract.version,
-        "status": "succeeded",
-        "exit_code": 0,
         "records_read": replayed,
         "records_valid": resolved,
         "records_dead_lettered": still_failing,

@@ -14,6 +14,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
+from feedguard.routing import RunContext
 from feedguard.storage import is_s3, join, local_path, write_text
 
 RUN_SCHEMA = T.StructType(
@@ -50,6 +51,19 @@ def utc_now() -> dt.datetime:
 
 def iso(ts: dt.datetime) -> str:
     return ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def run_header(ctx: RunContext, job_name: str | None, status: str, exit_code: int) -> dict[str, Any]:
+    """The keys every run summary starts with (file ingest, Kafka, replay)."""
+    return {
+        "run_id": ctx.run_id,
+        "job_name": job_name,
+        "source": ctx.source,
+        "dataset": ctx.dataset,
+        "contract_version": ctx.contract_version,
+        "status": status,
+        "exit_code": exit_code,
+    }
 
 
 def write_run(spark: SparkSession, runs_path: str, summary: dict[str, Any]) -> None:
