@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -70,6 +70,11 @@ def without_shadowed_missing(errors: Column) -> Column:
 NO_ERRORS = "array<struct<type:string,field:string,detail:string>>"
 
 
+def needs_error_list() -> Column:
+    """Flagged and not blank; never NULL (a Kafka tombstone has no text), so filters split rows exactly."""
+    return F.coalesce(F.col("_maybe_bad"), F.lit(True)) & ~F.coalesce(F.col("_blank"), F.lit(False))
+
+
 def with_errors_when_flagged(record_errors: Column) -> list[Column]:
     """``_maybe_bad`` and ``_errors`` (the full list, built only for flagged records).
 
@@ -77,11 +82,28 @@ def with_errors_when_flagged(record_errors: Column) -> list[Column]:
     projection is not collapsed into this one, so it stays whole-stage code-generated while the
     error list (higher-order functions: interpreted) is evaluated only for flagged records.
     """
-    flagged = F.col("_maybe_bad") & ~F.col("_blank")
+    flagged = needs_error_list()
     return [
         F.col("_maybe_bad"),
         F.when(flagged, record_errors).otherwise(F.array().cast(NO_ERRORS)).alias("_errors"),
     ]
+
+
+def keep_when_flagged(names: tuple[str, ...]) -> list[Column]:
+    """Scratch columns (parser intermediates the error list needs), kept for flagged records only."""
+    return [F.when(F.col("_maybe_bad"), F.col(name)).alias(name) for name in names]
+
+
+def explain_flagged(df: DataFrame, record_errors: Column, scratch: tuple[str, ...]) -> DataFrame:
+    """``_errors`` for the flagged records of ``df`` (persisted), an empty list for the rest.
+
+    Two filtered views of the same cached frame, unioned: the error list (higher-order functions,
+    interpreted) is evaluated for the flagged records only. The scratch columns are dropped.
+    """
+    flagged = needs_error_list()
+    clean = df.where(~flagged).withColumn("_errors", F.array().cast(NO_ERRORS))
+    suspect = df.where(flagged).withColumn("_errors", record_errors)
+    return clean.unionByName(suspect).drop(*scratch)
 
 
 def has_bad_chars(text: Column) -> Column:

@@ -34,7 +34,7 @@ from feedguard.file_checks import CheckedFile, check_files
 from feedguard.lake import Lake
 from feedguard.ledger import LEDGER_SCHEMA, processed_keys, unprocessed
 from feedguard.lifecycle import recover_inflight
-from feedguard.parsing import FileStats, Measured, keep_raw_of_bad_records, measure, parse_files
+from feedguard.parsing import FileStats, Measured, measure, parse_files
 from feedguard.quality import DqOutcome, validate, write_dq_results
 from feedguard.routing import (
     DEAD_LETTER_SCHEMA,
@@ -194,7 +194,7 @@ def run_file_ingest(
     main_files = [c for c in readable if c.info.uri not in header_rejects]
     if main_files:
         with run.clock.stage("parse_and_measure"):
-            run.main = measure(keep_raw_of_bad_records(parse_files(spark, contract, main_files)), main_files)
+            run.main = measure(parse_files(spark, contract, main_files), main_files)
 
     _classify(run, header_rejects)
     if suite is not None:
@@ -286,7 +286,7 @@ def _route_rejected_files(run: _Run, files: list[CheckedFile]) -> None:
     """Every record of a rejected file becomes a dead letter with the file's reason first (raw text kept)."""
     if not files:
         return
-    run.rejected = measure(parse_files(run.spark, run.contract, files), files)
+    run.rejected = measure(parse_files(run.spark, run.contract, files), files, keep_raw_of_valid=True)
     file_errors = {name: run.rejects[uri] for name, uri in run.rejected.uri_of.items()}
     run.dead_frames.append(
         run.rejected.frame.transform(with_source_line, run.rejected.chunk_offsets)

@@ -22,6 +22,7 @@ from feedguard.checks import (
     error,
     error_if,
     has_bad_chars,
+    keep_when_flagged,
     preview,
     sql_name,
     with_errors_when_flagged,
@@ -92,8 +93,10 @@ def _record_errors(contract: Contract) -> Column:
     return F.when(F.size(first) > 0, first).otherwise(without_shadowed_missing(rest))
 
 
-def parse_csv_records(df: DataFrame, contract: Contract) -> DataFrame:
-    """Parse ``_raw`` as one CSV record per line and attach ``_errors``."""
+SCRATCH = ("_line", "_p")
+
+
+def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
     first_line = (F.col("_block_start") == 0) & (F.col("_row_in_block") == 0)
     line = F.when(first_line, F.regexp_replace("_raw", "^\ufeff", "")).otherwise(F.col("_raw"))
     header = first_line if contract.csv.header else F.lit(False)
@@ -123,8 +126,29 @@ def parse_csv_records(df: DataFrame, contract: Contract) -> DataFrame:
         | cast_failed
         | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
     )
-    flagged = typed.select("*", blank.alias("_blank"), (~skip & may_be_bad).alias("_maybe_bad"))
-    return flagged.select(
+    return typed.select("*", blank.alias("_blank"), (~skip & may_be_bad).alias("_maybe_bad"))
+
+
+def flag_csv_records(df: DataFrame, contract: Contract) -> DataFrame:
+    """The cheap half of :func:`parse_csv_records` (see :func:`feedguard.parse_json.flag_json_records`)."""
+    return _flagged(df, contract).select(
+        *df.columns,
+        "_blank",
+        "_header",
+        *contract.field_names,
+        "_maybe_bad",
+        *keep_when_flagged(SCRATCH),
+    )
+
+
+def csv_record_errors(contract: Contract) -> Column:
+    """The error list of a flagged record of :func:`flag_csv_records`."""
+    return _record_errors(contract)
+
+
+def parse_csv_records(df: DataFrame, contract: Contract) -> DataFrame:
+    """Parse ``_raw`` as one CSV record per line and attach ``_errors``."""
+    return _flagged(df, contract).select(
         *df.columns,
         "_blank",
         "_header",

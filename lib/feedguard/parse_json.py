@@ -22,6 +22,7 @@ from feedguard.checks import (
     error,
     error_if,
     has_bad_chars,
+    keep_when_flagged,
     preview,
     with_errors_when_flagged,
     without_shadowed_missing,
@@ -123,8 +124,10 @@ def _record_errors(contract: Contract) -> Column:
     return F.when(F.size(first) > 0, first).otherwise(content)
 
 
-def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
-    """Parse ``_raw`` with the contract schema (PERMISSIVE) and attach ``_errors``."""
+SCRATCH = ("_corrupt", "_wrapped_len", "_keys", "_first_char")
+
+
+def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
     parsed = df.select(
         *df.columns,
         F.from_json("_raw", spark_schema(contract), json_options(contract)).alias("_p"),
@@ -151,8 +154,33 @@ def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
         | F.coalesce(F.size(F.array_except("_keys", names)) > 0, F.lit(True))
         | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
     )
-    flagged = typed.select("*", blank.alias("_blank"), may_be_bad.alias("_maybe_bad"))
-    return flagged.select(
+    return typed.select("*", blank.alias("_blank"), may_be_bad.alias("_maybe_bad"))
+
+
+def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
+    """The cheap half of :func:`parse_json_records`: typed fields and ``_maybe_bad``, no error list.
+
+    The intermediates the error list needs (:data:`SCRATCH`) are kept for flagged records only; cache
+    the result, then :func:`feedguard.checks.explain_flagged` with :func:`json_record_errors`.
+    """
+    return _flagged(df, contract).select(
+        *df.columns,
+        "_blank",
+        F.lit(False).alias("_header"),
+        *contract.field_names,
+        "_maybe_bad",
+        *keep_when_flagged(SCRATCH),
+    )
+
+
+def json_record_errors(contract: Contract) -> Column:
+    """The error list of a flagged record of :func:`flag_json_records`."""
+    return _record_errors(contract)
+
+
+def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
+    """Parse ``_raw`` with the contract schema (PERMISSIVE) and attach ``_errors``."""
+    return _flagged(df, contract).select(
         *df.columns,
         "_blank",
         F.lit(False).alias("_header"),

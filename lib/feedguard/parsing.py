@@ -1,8 +1,9 @@
-"""Read and parse a set of checked files, then measure them in one aggregation.
+"""Read and parse a set of checked files, then measure them while they are cached.
 
-``parse_files`` returns the parsed records with their lineage; ``measure`` persists them and
-collects, per file chunk and error type, the counts the job needs (records, blank lines, errors,
-chunk sizes for line numbers) in a single pass that also materialises the cache.
+``parse_files`` returns the flagged records with their lineage (typed fields and ``_maybe_bad``, the
+error list not built yet); ``measure`` persists them, collects per file chunk the counts the job needs
+(records, blank lines, chunk sizes for line numbers) in the pass that materialises the cache, then
+builds the error list for the flagged records only and counts them per file and error type.
 """
 
 from __future__ import annotations
@@ -14,17 +15,29 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from feedguard.checks import explain_flagged
 from feedguard.contract import Contract
 from feedguard.file_checks import CheckedFile
-from feedguard.parse_csv import parse_csv_records
-from feedguard.parse_json import parse_json_records
+from feedguard.parse_csv import SCRATCH as CSV_SCRATCH
+from feedguard.parse_csv import csv_record_errors, flag_csv_records
+from feedguard.parse_json import SCRATCH as JSON_SCRATCH
+from feedguard.parse_json import flag_json_records, json_record_errors
 from feedguard.routing import chunk_key
 from feedguard.sources import read_json_arrays, read_lines
 from feedguard.storage import normalise_uri
 
 
-def parse_files(spark: SparkSession, contract: Contract, files: list[CheckedFile]) -> DataFrame:
-    """Raw records of every file, parsed against the contract (lineage columns kept)."""
+@dataclass(frozen=True)
+class Parsed:
+    """Flagged records (lazy) and what turns a flagged record into its error list."""
+
+    frame: DataFrame
+    record_errors: Column
+    scratch: tuple[str, ...]
+
+
+def parse_files(spark: SparkSession, contract: Contract, files: list[CheckedFile]) -> Parsed:
+    """Raw records of every file, flagged against the contract (lineage columns kept)."""
     lines = [f.info.uri for f in files if contract.format == "csv" or f.layout == "lines"]
     arrays = [f.info.uri for f in files if contract.format == "json" and f.layout == "array"]
     frames = []
@@ -33,8 +46,9 @@ def parse_files(spark: SparkSession, contract: Contract, files: list[CheckedFile
     if arrays:
         frames.append(read_json_arrays(spark, arrays))
     raw = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
-    parser = parse_csv_records if contract.format == "csv" else parse_json_records
-    return raw.transform(parser, contract)
+    if contract.format == "csv":
+        return Parsed(raw.transform(flag_csv_records, contract), csv_record_errors(contract), CSV_SCRATCH)
+    return Parsed(raw.transform(flag_json_records, contract), json_record_errors(contract), JSON_SCRATCH)
 
 
 @dataclass
@@ -59,33 +73,32 @@ class FileStats:
 class Measured:
     """Persisted parsed records plus their counts."""
 
-    frame: DataFrame
+    frame: DataFrame  # the records with ``_errors``, read from the cache
     files: dict[str, FileStats]
     chunk_offsets: dict[str, int]
     uri_of: dict[str, str]  # Spark's file name -> our listing's URI
+    cached: DataFrame
 
     def unpersist(self) -> None:
-        self.frame.unpersist()
+        self.cached.unpersist()
 
 
-def keep_raw_of_bad_records(df: DataFrame) -> DataFrame:
-    """Drop the raw text of valid records before caching: only dead letters need it."""
-    return df.withColumn("_raw", F.when(F.size("_errors") > 0, F.col("_raw")))
+def keep_raw_of_flagged_records(df: DataFrame) -> DataFrame:
+    """Drop the raw text of records that certainly pass before caching: only dead letters need it."""
+    return df.withColumn("_raw", F.when(F.coalesce(F.col("_maybe_bad"), F.lit(True)), F.col("_raw")))
 
 
-def measure(df: DataFrame, files: list[CheckedFile]) -> Measured:
-    """Persist ``df`` and collect per-chunk, per-error counts in one pass."""
-    cached = df.persist(StorageLevel.MEMORY_AND_DISK)
-    first_error = F.col("_errors").getItem(0)
+def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool = False) -> Measured:
+    """Persist the flagged records, count them per chunk, then their errors per file and type."""
+    flagged = parsed.frame if keep_raw_of_valid else keep_raw_of_flagged_records(parsed.frame)
+    cached = flagged.persist(StorageLevel.MEMORY_AND_DISK)
     skip: Column = F.col("_blank") | F.col("_header")
-    rows = (
+    chunk_rows_seen = (
         cached.groupBy(
             F.spark_partition_id().alias("pid"),
             "_source_file",
             "_block_start",
             skip.alias("skip"),
-            first_error.getField("type").alias("error_type"),
-            first_error.getField("field").alias("error_field"),
         )
         .count()
         .collect()
@@ -93,25 +106,41 @@ def measure(df: DataFrame, files: list[CheckedFile]) -> Measured:
     by_listing = {normalise_uri(f.info.uri): f.info.uri for f in files}
     stats: dict[str, FileStats] = {f.info.uri: FileStats() for f in files}
     uri_of: dict[str, str] = {}
+
+    def stats_of(spark_name: str) -> FileStats:
+        uri = uri_of.setdefault(spark_name, by_listing.get(normalise_uri(spark_name), spark_name))
+        return stats.setdefault(uri, FileStats())
+
     chunk_rows: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     chunks_per_partition: dict[int, set[tuple[str, int]]] = defaultdict(set)
-    for row in rows:
-        spark_name = row["_source_file"]
-        uri = uri_of.setdefault(spark_name, by_listing.get(normalise_uri(spark_name), spark_name))
-        file_stats = stats.setdefault(uri, FileStats())
-        count = int(row["count"])
+    for row in chunk_rows_seen:
+        spark_name, count = row["_source_file"], int(row["count"])
+        file_stats = stats_of(spark_name)
         chunk_rows[spark_name][int(row["_block_start"])] += count
         chunks_per_partition[int(row["pid"])].add((spark_name, int(row["_block_start"])))
         if row["skip"]:
             file_stats.skipped_lines += count
-            continue
-        file_stats.records += count
-        if row["error_type"] is not None:
-            kind = row["error_type"]
-            file_stats.errors_by_type[kind] = file_stats.errors_by_type.get(kind, 0) + count
-            if row["error_field"] is not None:
-                key = f"{kind}:{row['error_field']}"
-                file_stats.error_fields[key] = file_stats.error_fields.get(key, 0) + count
+        else:
+            file_stats.records += count
+
+    frame = explain_flagged(cached, parsed.record_errors, parsed.scratch)
+    first_error = F.col("_errors").getItem(0)
+    error_rows = (
+        frame.where((F.size("_errors") > 0) & ~skip)
+        .groupBy(
+            "_source_file",
+            first_error.getField("type").alias("error_type"),
+            first_error.getField("field").alias("error_field"),
+        )
+        .count()
+        .collect()
+    )
+    for row in error_rows:
+        file_stats, count, kind = stats_of(row["_source_file"]), int(row["count"]), row["error_type"]
+        file_stats.errors_by_type[kind] = file_stats.errors_by_type.get(kind, 0) + count
+        if row["error_field"] is not None:
+            key = f"{kind}:{row['error_field']}"
+            file_stats.error_fields[key] = file_stats.error_fields.get(key, 0) + count
     crowded = {pid: chunks for pid, chunks in chunks_per_partition.items() if len(chunks) > 1}
     if crowded:
         raise RuntimeError(f"internal error: a Spark partition read more than one file chunk: {crowded}")
@@ -122,4 +151,4 @@ def measure(df: DataFrame, files: list[CheckedFile]) -> Measured:
             if running:
                 offsets[chunk_key(spark_name, start)] = running
             running += chunks[start]
-    return Measured(cached, stats, offsets, uri_of)
+    return Measured(frame, stats, offsets, uri_of, cached)
