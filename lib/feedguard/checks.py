@@ -94,16 +94,24 @@ def keep_when_flagged(names: tuple[str, ...]) -> list[Column]:
     return [F.when(F.col("_maybe_bad"), F.col(name)).alias(name) for name in names]
 
 
-def explain_flagged(df: DataFrame, record_errors: Column, scratch: tuple[str, ...]) -> DataFrame:
-    """``_errors`` for the flagged records of ``df`` (persisted), an empty list for the rest.
+def split_flagged(
+    df: DataFrame, record_errors: Column, scratch: tuple[str, ...]
+) -> tuple[DataFrame, DataFrame]:
+    """(records that certainly pass, with an empty ``_errors``; flagged records, with their ``_errors``).
 
-    Two filtered views of the same cached frame, unioned: the error list (higher-order functions,
-    interpreted) is evaluated for the flagged records only. The scratch columns are dropped.
+    Two filtered views of the same (cached) frame: the error list (higher-order functions, interpreted)
+    is evaluated for the flagged records only. The scratch columns are dropped.
     """
     flagged = needs_error_list()
-    clean = df.where(~flagged).withColumn("_errors", F.array().cast(NO_ERRORS))
-    suspect = df.where(flagged).withColumn("_errors", record_errors)
-    return clean.unionByName(suspect).drop(*scratch)
+    clean = df.where(~flagged).withColumn("_errors", F.array().cast(NO_ERRORS)).drop(*scratch)
+    suspect = df.where(flagged).withColumn("_errors", record_errors).drop(*scratch)
+    return clean, suspect
+
+
+def explain_flagged(df: DataFrame, record_errors: Column, scratch: tuple[str, ...]) -> DataFrame:
+    """``_errors`` for the flagged records of ``df`` (persisted), an empty list for the rest."""
+    clean, suspect = split_flagged(df, record_errors, scratch)
+    return clean.unionByName(suspect)
 
 
 def has_bad_chars(text: Column) -> Column:

@@ -20,7 +20,6 @@ from typing import Any
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
-from feedguard.checks import explain_flagged
 from feedguard.contract import Contract
 from feedguard.kafka_config import KafkaFeed
 from feedguard.kafka_conservation import Counts, measure, prove_conservation
@@ -46,9 +45,7 @@ from feedguard.kafka_state import (
 )
 from feedguard.lake import Lake
 from feedguard.outage import BrokerUnavailableError, OutageGuard, OutagePolicy
-from feedguard.parse_json import SCRATCH as JSON_SCRATCH
-from feedguard.parse_json import flag_json_records, json_record_errors
-from feedguard.parsing import keep_raw_of_flagged_records
+from feedguard.parse_json import parse_json_records
 from feedguard.routing import RunContext, error_type
 from feedguard.runlog import utc_now
 from feedguard.sinks import write_error_zone
@@ -180,25 +177,16 @@ def execute_batch(
     measured: Counts = {}
     written: dict[str, int | None] = {"valid": 0, "dead_letter": 0}
     if plan.messages_planned:
-        flagged = (
-            load_kafka_batch(spark, feed.bootstrap, feed.topic, plan, timeout_ms=feed.timeout_ms)
-            .transform(flag_json_records, contract)
-            .transform(keep_raw_of_flagged_records)
-            .persist(StorageLevel.MEMORY_AND_DISK)
-        )
         routed = (
-            explain_flagged(flagged, json_record_errors(contract), JSON_SCRATCH)
+            load_kafka_batch(spark, feed.bootstrap, feed.topic, plan, timeout_ms=feed.timeout_ms)
+            .transform(parse_json_records, contract)
             .transform(flag_empty_messages)
             .transform(error_type)
             .transform(for_routing, contract)
+            .persist(StorageLevel.MEMORY_AND_DISK)
         )
-
-        def read_and_measure() -> Counts:
-            flagged.count()  # the one pass over the broker: parse, flag, fill the cache
-            return measure(routed)  # error lists for the flagged messages only, from the cache
-
-        try:  # the writes read the cache too
-            measured = guard.call(read_and_measure, what=f"read batch {batch.seq} from the broker")
+        try:  # one pass reads the broker, parses, counts and fills the cache; the writes read the cache
+            measured = guard.call(lambda: measure(routed), what=f"read batch {batch.seq} from the broker")
             targets = {
                 "valid": (lake.table(ctx.source, ctx.dataset), ("ingest_date",), True),
                 "dead_letter": (lake.dead_letter, ("source", "ingest_date"), False),
@@ -215,7 +203,7 @@ def execute_batch(
                     write_error_zone(rows, lake.error_zone(ctx.source, ctx.run_id))
                 hook(f"{kind}_write")
         finally:
-            flagged.unpersist()
+            routed.unpersist()
     result = prove_conservation(spark, lake, ctx, batch, measured, written)
     append_offset_rows(spark, offsets_table(lake), offset_rows(batch, COMMITTED, ctx.run_id, utc_now()))
     hook("offsets_commit")

@@ -15,7 +15,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.checks import explain_flagged
+from feedguard.checks import split_flagged
 from feedguard.contract import Contract
 from feedguard.file_checks import CheckedFile
 from feedguard.parse_csv import SCRATCH as CSV_SCRATCH
@@ -77,10 +77,11 @@ class Measured:
     files: dict[str, FileStats]
     chunk_offsets: dict[str, int]
     uri_of: dict[str, str]  # Spark's file name -> our listing's URI
-    cached: DataFrame
+    cached: tuple[DataFrame, ...]
 
     def unpersist(self) -> None:
-        self.cached.unpersist()
+        for frame in self.cached:
+            frame.unpersist()
 
 
 def keep_raw_of_flagged_records(df: DataFrame) -> DataFrame:
@@ -123,10 +124,14 @@ def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool
         else:
             file_stats.records += count
 
-    frame = explain_flagged(cached, parsed.record_errors, parsed.scratch)
+    clean, suspect = split_flagged(cached, parsed.record_errors, parsed.scratch)
+    # The flagged records with their error lists are cached too (a few percent of the rows): the
+    # routing, the gate and the writes read them several times, the lists are built once.
+    suspect = suspect.persist(StorageLevel.MEMORY_AND_DISK)
+    frame = clean.unionByName(suspect)
     first_error = F.col("_errors").getItem(0)
     error_rows = (
-        frame.where((F.size("_errors") > 0) & ~skip)
+        suspect.where((F.size("_errors") > 0) & ~skip)  # fills the second cache
         .groupBy(
             "_source_file",
             first_error.getField("type").alias("error_type"),
@@ -151,4 +156,4 @@ def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool
             if running:
                 offsets[chunk_key(spark_name, start)] = running
             running += chunks[start]
-    return Measured(frame, stats, offsets, uri_of, cached)
+    return Measured(frame, stats, offsets, uri_of, (cached, suspect))
