@@ -108,12 +108,6 @@ def split_flagged(
     return clean, suspect
 
 
-def explain_flagged(df: DataFrame, record_errors: Column, scratch: tuple[str, ...]) -> DataFrame:
-    """``_errors`` for the flagged records of ``df`` (persisted), an empty list for the rest."""
-    clean, suspect = split_flagged(df, record_errors, scratch)
-    return clean.unionByName(suspect)
-
-
 def has_bad_chars(text: Column) -> Column:
     """Bytes that are not valid UTF-8, or NUL, in a record.
 

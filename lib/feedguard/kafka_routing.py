@@ -26,9 +26,7 @@ def flag_empty_messages(df: DataFrame) -> DataFrame:
 
     (The file parser treats blank lines as "no record"; a Kafka message is always a record.)
     """
-    # Only a flagged message can be empty (the raw text of the others is not kept in the cache).
-    maybe_bad = F.coalesce(F.col("_maybe_bad"), F.lit(True))
-    empty = maybe_bad & (F.col("_raw").isNull() | F.col("_raw").rlike(r"^\s*$"))
+    empty = F.col("_raw").isNull() | F.col("_raw").rlike(r"^\s*$")
     detail = "the message value is empty (null or blank)"
     return df.withColumn(
         "_errors", F.when(empty, F.array(error(EMPTY_MESSAGE, None, detail))).otherwise(F.col("_errors"))

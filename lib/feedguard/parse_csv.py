@@ -79,7 +79,8 @@ def _cast_errors(contract: Contract) -> list[Column]:
     return errors
 
 
-def _record_errors(contract: Contract) -> Column:
+def csv_record_errors(contract: Contract) -> Column:
+    """The error list of a flagged record (built only for those: see :func:`flag_csv_records`)."""
     encoding = error_if(
         has_bad_chars(F.col("_line")),
         "encoding_error",
@@ -129,29 +130,15 @@ def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
     return typed.select("*", blank.alias("_blank"), (~skip & may_be_bad).alias("_maybe_bad"))
 
 
+def _records(df: DataFrame, contract: Contract, tail: list[Column]) -> DataFrame:
+    return _flagged(df, contract).select(*df.columns, "_blank", "_header", *contract.field_names, *tail)
+
+
 def flag_csv_records(df: DataFrame, contract: Contract) -> DataFrame:
     """The cheap half of :func:`parse_csv_records` (see :func:`feedguard.parse_json.flag_json_records`)."""
-    return _flagged(df, contract).select(
-        *df.columns,
-        "_blank",
-        "_header",
-        *contract.field_names,
-        "_maybe_bad",
-        *keep_when_flagged(SCRATCH),
-    )
-
-
-def csv_record_errors(contract: Contract) -> Column:
-    """The error list of a flagged record of :func:`flag_csv_records`."""
-    return _record_errors(contract)
+    return _records(df, contract, [F.col("_maybe_bad"), *keep_when_flagged(SCRATCH)])
 
 
 def parse_csv_records(df: DataFrame, contract: Contract) -> DataFrame:
     """Parse ``_raw`` as one CSV record per line and attach ``_errors``."""
-    return _flagged(df, contract).select(
-        *df.columns,
-        "_blank",
-        "_header",
-        *contract.field_names,
-        *with_errors_when_flagged(_record_errors(contract)),
-    )
+    return _records(df, contract, with_errors_when_flagged(csv_record_errors(contract)))

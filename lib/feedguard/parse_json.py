@@ -75,7 +75,8 @@ def _type_errors(contract: Contract) -> list[Column]:
     return errors
 
 
-def _record_errors(contract: Contract) -> Column:
+def json_record_errors(contract: Contract) -> Column:
+    """The error list of a flagged record (built only for those: see :func:`flag_json_records`)."""
     syntax_ok = F.col("_wrapped_len").isNotNull()
     is_object = F.col("_first_char") == "{"
     encoding = error_if(
@@ -157,33 +158,21 @@ def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
     return typed.select("*", blank.alias("_blank"), may_be_bad.alias("_maybe_bad"))
 
 
+def _records(df: DataFrame, contract: Contract, tail: list[Column]) -> DataFrame:
+    return _flagged(df, contract).select(
+        *df.columns, "_blank", F.lit(False).alias("_header"), *contract.field_names, *tail
+    )
+
+
 def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
     """The cheap half of :func:`parse_json_records`: typed fields and ``_maybe_bad``, no error list.
 
     The intermediates the error list needs (:data:`SCRATCH`) are kept for flagged records only; cache
-    the result, then :func:`feedguard.checks.explain_flagged` with :func:`json_record_errors`.
+    the result, then :func:`feedguard.checks.split_flagged` with :func:`json_record_errors`.
     """
-    return _flagged(df, contract).select(
-        *df.columns,
-        "_blank",
-        F.lit(False).alias("_header"),
-        *contract.field_names,
-        "_maybe_bad",
-        *keep_when_flagged(SCRATCH),
-    )
-
-
-def json_record_errors(contract: Contract) -> Column:
-    """The error list of a flagged record of :func:`flag_json_records`."""
-    return _record_errors(contract)
+    return _records(df, contract, [F.col("_maybe_bad"), *keep_when_flagged(SCRATCH)])
 
 
 def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
     """Parse ``_raw`` with the contract schema (PERMISSIVE) and attach ``_errors``."""
-    return _flagged(df, contract).select(
-        *df.columns,
-        "_blank",
-        F.lit(False).alias("_header"),
-        *contract.field_names,
-        *with_errors_when_flagged(_record_errors(contract)),
-    )
+    return _records(df, contract, with_errors_when_flagged(json_record_errors(contract)))

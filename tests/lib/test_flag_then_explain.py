@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.checks import explain_flagged
+from feedguard.checks import split_flagged
 from feedguard.contract import load_contract
 from feedguard.parse_csv import SCRATCH as CSV_SCRATCH
 from feedguard.parse_csv import csv_record_errors, flag_csv_records, parse_csv_records
@@ -65,6 +65,11 @@ def raw_frame(spark: SparkSession, lines: list[str | None]) -> DataFrame:
     return spark.createDataFrame(
         rows, "_source_file string, _block_start long, _row_in_block long, _raw string, _doc_error string"
     )
+
+
+def explain_flagged(cached: DataFrame, record_errors: Column, scratch: tuple[str, ...]) -> DataFrame:
+    clean, suspect = split_flagged(cached, record_errors, scratch)
+    return clean.unionByName(suspect)
 
 
 def rows_of(df: DataFrame, fields: list[str]) -> list[tuple[object, ...]]:
