@@ -301,7 +301,7 @@ _SENTINELS: dict[str, object] = {
 }
 
 
-def _may_hold_null(values: Column, spec: FieldSpec) -> Column:
+def may_hold_null(values: Column, spec: FieldSpec) -> Column:
     """True when an array may hold a NULL (``arrays_overlap`` is NULL exactly then)."""
     sentinel = _SENTINELS.get(spec.type)
     if sentinel is None:
@@ -317,7 +317,7 @@ def _may_violate_values(values: Column, spec: FieldSpec) -> list[Column]:
     """Conservative checks over an array of child values (``items.qty``)."""
     checks: list[Column] = []
     if spec.required:
-        checks.append(_may_hold_null(values, spec))
+        checks.append(may_hold_null(values, spec))
     if spec.min is not None:
         checks.append(F.coalesce(F.array_min(values) < F.lit(spec.min), F.lit(False)))
     if spec.max is not None:

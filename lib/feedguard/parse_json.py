@@ -28,6 +28,7 @@ from feedguard.checks import (
     without_shadowed_missing,
 )
 from feedguard.contract import Contract
+from feedguard.json_shape import shape_may_be_bad
 from feedguard.schema import CORRUPT_COLUMN, spark_schema
 
 
@@ -128,39 +129,43 @@ def json_record_errors(contract: Contract) -> Column:
 SCRATCH = ("_corrupt", "_wrapped_len", "_keys", "_first_char")
 
 
+def exact_intermediates() -> dict[str, Column]:
+    """What the error list needs beyond the typed fields: two more parses of the text, so they are
+    computed for flagged records only (see :mod:`feedguard.json_shape` for the cheap flag)."""
+    return {
+        "_wrapped_len": F.expr("json_array_length(concat('[', _raw, ']'))"),
+        "_keys": F.expr("json_object_keys(_raw)"),
+        "_first_char": F.substring(F.ltrim("_raw"), 1, 1),
+    }
+
+
 def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
     parsed = df.select(
-        *df.columns,
-        F.from_json("_raw", spark_schema(contract), json_options(contract)).alias("_p"),
-        F.expr("json_array_length(concat('[', _raw, ']'))").alias("_wrapped_len"),
-        F.expr("json_object_keys(_raw)").alias("_keys"),
-        F.substring(F.ltrim("_raw"), 1, 1).alias("_first_char"),
+        *df.columns, F.from_json("_raw", spark_schema(contract), json_options(contract)).alias("_p")
     )
     typed = parsed.select(
         *df.columns,
         *[F.col("_p").getField(name).alias(name) for name in contract.field_names],
         F.col("_p").getField(CORRUPT_COLUMN).alias("_corrupt"),
-        "_wrapped_len",
-        "_keys",
-        "_first_char",
     )
-    blank = F.length(F.trim("_raw")) == 0
-    names = F.array(*[F.lit(n) for n in contract.field_names])
+    raw = F.col("_raw")
+    blank = F.length(F.trim(raw)) == 0
     may_be_bad = (
         F.col("_doc_error").isNotNull()
-        | has_bad_chars(F.col("_raw"))
-        | F.coalesce(F.col("_wrapped_len") != 1, F.lit(True))
-        | (F.col("_first_char") != "{")
         | F.col("_corrupt").isNotNull()
-        | F.coalesce(F.size(F.array_except("_keys", names)) > 0, F.lit(True))
+        | raw.contains("\u0000")
+        | shape_may_be_bad(raw, contract)
         | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
     )
-    return typed.select("*", blank.alias("_blank"), may_be_bad.alias("_maybe_bad"))
-
-
-def _records(df: DataFrame, contract: Contract, tail: list[Column]) -> DataFrame:
-    return _flagged(df, contract).select(
-        *df.columns, "_blank", F.lit(False).alias("_header"), *contract.field_names, *tail
+    flagged = typed.select("*", blank.alias("_blank"), may_be_bad.alias("_maybe_bad"))
+    return flagged.select(
+        *df.columns,
+        "_blank",
+        F.lit(False).alias("_header"),
+        *contract.field_names,
+        "_maybe_bad",
+        *keep_when_flagged(("_corrupt",)),
+        *[F.when(F.col("_maybe_bad"), value).alias(name) for name, value in exact_intermediates().items()],
     )
 
 
@@ -170,9 +175,16 @@ def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
     The intermediates the error list needs (:data:`SCRATCH`) are kept for flagged records only; cache
     the result, then :func:`feedguard.checks.split_flagged` with :func:`json_record_errors`.
     """
-    return _records(df, contract, [F.col("_maybe_bad"), *keep_when_flagged(SCRATCH)])
+    return _flagged(df, contract)
 
 
 def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
     """Parse ``_raw`` with the contract schema (PERMISSIVE) and attach ``_errors``."""
-    return _records(df, contract, with_errors_when_flagged(json_record_errors(contract)))
+    flagged = _flagged(df, contract)
+    return flagged.select(
+        *df.columns,
+        "_blank",
+        "_header",
+        *contract.field_names,
+        *with_errors_when_flagged(json_record_errors(contract)),
+    )

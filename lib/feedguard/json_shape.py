@@ -1,0 +1,167 @@
+"""A cheap, conservative test that a JSON record holds exactly what its typed parse shows.
+
+Spark's PERMISSIVE ``from_json`` reads the first JSON value of a record and silently ignores
+trailing content, unknown keys and keys that differ from a field only in case. Finding those
+exactly takes two more tokenisations of every record (``json_array_length`` and
+``json_object_keys``) and a regex scan for invalid UTF-8: together more than the parse itself.
+
+:func:`shape_may_be_bad` is the fast path's stand-in, built from byte searches only (code-generated,
+no regex, no second parse). It compares counts in the raw text with the counts the typed record
+implies:
+
+* ``":`` (a key: a closing quote right before the colon) with the keys the typed values account
+  for: one per non-null field, children of structs and of array elements included. A NULL field may
+  be absent or written as ``"f":null``; at top level ``"f":`` in the text tells which (inside a JSON
+  string every quote is escaped, so the bytes ``"f":`` are a key), unless a nested field has the same
+  name; elsewhere a NULL makes the count unknown and the record flagged;
+* ``{`` and ``}`` with the objects (the record and every struct value), ``[`` and ``]`` with the
+  arrays; the text must start with ``{`` and end with ``}``. Trailing content after a complete object
+  then always shows: it holds no ``{`` (the object already has them all) yet ends with ``}``;
+* a quote followed by whitespace (``"f" :`` would hide a key from the count), NUL, and U+FFFD in the
+  parsed strings (Spark decodes invalid UTF-8 to U+FFFD; outside a string it breaks the parse).
+
+A bracket, quote-colon or U+FFFD inside a string value only makes the count differ, so the record is
+flagged and gets the exact checks: the test can flag a good record, never pass a bad one.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+from feedguard.checks import may_hold_null
+from feedguard.contract import Contract, FieldSpec
+
+REPLACEMENT_CHAR = "\ufffd"
+SPACE_AFTER_QUOTE = ('" ', '"\t', '"\r', '"\n')
+
+
+def occurrences(text: Column, token: str) -> Column:
+    """Bytes taken by ``token`` in ``text``: its count times its length in bytes (a byte search)."""
+    return F.octet_length(text) - F.octet_length(F.replace(text, F.lit(token), F.lit("")))
+
+
+def _any(conditions: list[Column]) -> Column:
+    return reduce(lambda a, b: a | b, conditions, F.lit(False))
+
+
+def _sum(counts: list[Column]) -> Column:
+    return reduce(lambda a, b: a + b, counts, F.lit(0))
+
+
+class _Counts:
+    """Keys and objects a value's JSON text holds (NULL: cannot be told)."""
+
+    def __init__(self, keys: Column, objects: Column) -> None:
+        self.keys, self.objects = keys, objects
+
+
+def _inner_names(spec: FieldSpec) -> set[str]:
+    """Names of the fields inside ``spec``: struct children and array elements' children, any depth."""
+    names: set[str] = set()
+    for child in spec.fields or ():
+        names |= {child.name} | _inner_names(child)
+    if spec.items is not None:
+        names |= _inner_names(spec.items)
+    return names
+
+
+def _flat_struct_items(item: FieldSpec) -> bool:
+    return (
+        item.type == "struct"
+        and bool(item.fields)
+        and all(c.type not in ("struct", "array") for c in item.fields or ())
+    )
+
+
+def _value_counts(value: Column, spec: FieldSpec) -> _Counts:
+    """What a non-null ``value`` of ``spec`` holds in its JSON text."""
+    if spec.type == "struct" and spec.fields:
+        members = [_member_counts(value.getField(c.name), c) for c in spec.fields]
+        return _Counts(_sum([m.keys for m in members]), F.lit(1) + _sum([m.objects for m in members]))
+    if spec.type == "array" and spec.items is not None:
+        item, size = spec.items, F.size(value)
+        if item.type not in ("struct", "array"):
+            return _Counts(F.lit(0), F.lit(0))
+        if _flat_struct_items(item):
+            children = list(item.fields or ())
+            # a NULL required child flags the record anyway (contract checks): only optional ones count
+            optional = [may_hold_null(value.getField(c.name), c) for c in children if not c.required]
+            known = ~_any(optional)
+            return _Counts(F.when(known, size * len(children)), F.when(known, size))
+        empty = size == 0
+        return _Counts(F.when(empty, 0), F.when(empty, 0))
+    return _Counts(F.lit(0), F.lit(0))
+
+
+def _member_counts(value: Column, spec: FieldSpec, raw: Column | None = None) -> _Counts:
+    """What a member ``"name": value`` of an object adds; ``raw`` tells a NULL's key apart (top level).
+
+    A required member that is NULL flags the record anyway (contract checks), so it counts as present.
+    """
+    inner = _value_counts(value, spec)
+    if spec.required:
+        null_key = F.lit(1)
+    elif raw is None:
+        null_key = F.lit(None).cast("int")
+    else:
+        null_key = F.when(raw.contains(f'"{spec.name}":'), 1).otherwise(0)
+    present = value.isNotNull()
+    return _Counts(
+        F.when(present, inner.keys + 1).otherwise(null_key),
+        F.when(present, inner.objects).otherwise(0),
+    )
+
+
+def _strings(value: Column, spec: FieldSpec) -> list[Column] | None:
+    """The parsed string values inside ``value`` (as strings to search), or None when too deep."""
+    if spec.type == "string":
+        return [value]
+    if spec.type == "struct" and spec.fields:
+        found: list[Column] = []
+        for child in spec.fields:
+            inner = _strings(value.getField(child.name), child)
+            if inner is None:
+                return None
+            found.extend(inner)
+        return found
+    if spec.type == "array" and spec.items is not None:
+        item = spec.items
+        if item.type == "string":
+            return [F.array_join(value, "")]
+        if _flat_struct_items(item):
+            return [F.array_join(value.getField(c.name), "") for c in item.fields or () if c.type == "string"]
+        if item.type in ("struct", "array"):
+            return None
+    return []
+
+
+def _has_replacement_char(raw: Column, contract: Contract) -> Column:
+    strings: list[Column] = []
+    for spec in contract.fields:
+        found = _strings(F.col(spec.name), spec)
+        if found is None:  # too deep to list: search the whole record (a regex, slower)
+            return raw.rlike("\\x{FFFD}")
+        strings.extend(found)
+    return _any([F.coalesce(s.contains(REPLACEMENT_CHAR), F.lit(False)) for s in strings])
+
+
+def shape_may_be_bad(raw: Column, contract: Contract) -> Column:
+    """True unless the typed fields account for every key and object in ``raw`` (see the module)."""
+    nested = set().union(*(_inner_names(spec) for spec in contract.fields))
+    members = [
+        _member_counts(F.col(spec.name), spec, raw if spec.name not in nested else None)
+        for spec in contract.fields
+    ]
+    keys = _sum([m.keys for m in members])
+    objects = F.lit(1) + _sum([m.objects for m in members])
+    matches = (
+        raw.startswith("{")
+        & raw.endswith("}")
+        & (occurrences(raw, '":') == keys * 2)
+        & (occurrences(raw, "}") == objects)
+    )
+    spaced = _any([raw.contains(token) for token in SPACE_AFTER_QUOTE])
+    return ~F.coalesce(matches, F.lit(False)) | spaced | _has_replacement_char(raw, contract)

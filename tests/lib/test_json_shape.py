@@ -1,0 +1,115 @@
+"""The cheap JSON flag (byte counts, no second parse) never passes a record the exact checks reject.
+
+Every record below is run through both: the flag of :func:`flag_json_records` and the full error list
+of :func:`json_record_errors` computed for *every* record (not only the flagged ones). A record with
+errors must be flagged; the good variants (which a real producer writes) must not be, or the fast
+path would be no faster.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from feedguard.contract import load_contract
+from feedguard.parse_json import exact_intermediates, flag_json_records, json_options, json_record_errors
+from feedguard.schema import CORRUPT_COLUMN, spark_schema
+
+ORDER = {
+    "order_id": "QB-00000001",
+    "customer_id": "C000001",
+    "customer_email": "a@b.example",
+    "restaurant_id": "R0001",
+    "items": [{"sku": "SKU-0001", "qty": 2, "price": 3.5}, {"sku": "SKU-0002", "qty": 1, "price": 1.0}],
+    "subtotal": 8.0,
+    "tip": 1.0,
+    "total": 9.0,
+    "status": "placed",
+    "city": "Zürich",
+    "ordered_at": "2026-11-01T10:00:00Z",
+}
+COMPACT = json.dumps(ORDER, separators=(",", ":"), ensure_ascii=False)
+NO_TIP = {k: v for k, v in ORDER.items() if k != "tip"}
+
+
+def compact(obj: object) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+GOOD = [
+    COMPACT,
+    json.dumps(ORDER),  # ", " and ": " separators, \u escapes
+    compact({**ORDER, "tip": None}),
+    compact(NO_TIP),
+    compact({k: v for k, v in ORDER.items() if k != "customer_email"}),
+    compact({**ORDER, "customer_email": None, "tip": None}),
+    compact({**ORDER, "items": [{"sku": "S", "qty": 1, "price": 0}]}),
+    compact({**ORDER, "ti\u0070": 2.0}).replace('"tip":1.0,', ""),
+]
+BAD = [
+    COMPACT + " trailing",
+    COMPACT + "}",
+    COMPACT + " {}",
+    COMPACT + "{}",
+    compact(NO_TIP) + ' {"tip":5}',  # trailing object holding the only "tip" key
+    compact({**NO_TIP, "Tip": None}),  # case-only key with a null value
+    compact({**NO_TIP, "TIP": 1}),
+    compact({**ORDER, "coupon": None}),
+    compact({**NO_TIP, "coupon": None}),  # unknown key where an optional field is absent
+    COMPACT[:-1] + ',"coupon" :1}',  # a space hides the key from the quote-colon count
+    COMPACT[:-1] + ',"coupon"\t:1}',
+    COMPACT[:-1] + ',"\\u0063oupon":1}',  # an escaped unknown key
+    "[" + COMPACT + "]",
+    "[" + COMPACT + "," + COMPACT + "]",
+    " " + COMPACT + " x",
+    compact({**ORDER, "city": "Z\ufffdrich"}),
+    compact({**ORDER, "items": [{"sku": "SKU-\ufffd", "qty": 2, "price": 3.5}]}),
+    COMPACT.replace("Zürich", "Z\x00rich"),
+    compact({**ORDER, "tip": "one"}),
+    compact({**ORDER, "items": [{"sku": "S", "qty": 2}]}),
+    compact({**ORDER, "items": [None]}),
+    compact({k: v for k, v in ORDER.items() if k != "city"}),
+    '{"order_id": ',
+    "42",
+    '"a string"',
+]
+INVALID_UTF8 = [COMPACT.encode().replace("Zürich".encode(), b"Z\xfcrich"), COMPACT.encode() + b"\xff"]
+
+
+def frame(spark: SparkSession) -> DataFrame:
+    rows = [(i, text.encode()) for i, text in enumerate(GOOD + BAD)]
+    rows += [(len(rows) + i, data) for i, data in enumerate(INVALID_UTF8)]
+    return spark.createDataFrame(rows, "_row_in_block long, bytes binary").select(
+        F.lit("file:/in").alias("_source_file"),
+        F.lit(0).cast("long").alias("_block_start"),
+        "_row_in_block",
+        F.col("bytes").cast("string").alias("_raw"),  # the bytes as they are, invalid UTF-8 included
+        F.lit(None).cast("string").alias("_doc_error"),
+    )
+
+
+def test_the_cheap_flag_covers_every_record_the_exact_checks_reject(spark: SparkSession) -> None:
+    contract = load_contract("contracts/quickbite/orders.v1.yaml")
+    flagged = frame(spark).transform(flag_json_records, contract)
+    # the exact checks on every record: the intermediates computed unconditionally
+    everything = flagged.select(
+        "*",
+        *[value.alias(f"{name}_all") for name, value in exact_intermediates().items()],
+        F.from_json("_raw", spark_schema(contract), json_options(contract))
+        .getField(CORRUPT_COLUMN)
+        .alias("_corrupt_all"),
+    )
+    for name in ("_corrupt", *exact_intermediates()):
+        everything = everything.drop(name).withColumnRenamed(f"{name}_all", name)
+    rows = everything.select("_row_in_block", "_maybe_bad", json_record_errors(contract).alias("e")).collect()
+    by_row = {r["_row_in_block"]: (r["_maybe_bad"], [e["type"] for e in r["e"]]) for r in rows}
+
+    good = range(len(GOOD))
+    assert {i: by_row[i] for i in good} == {i: (False, []) for i in good}
+    bad = range(len(GOOD), len(rows))
+    assert [i for i in bad if not by_row[i][1]] == []  # each bad record has an error...
+    assert [i for i in bad if not by_row[i][0]] == []  # ...and is flagged
+    assert by_row[len(GOOD) + BAD.index(compact({**NO_TIP, "Tip": None}))][1] == ["field_case_mismatch"]
+    assert by_row[len(rows) - 2][1] == ["encoding_error"]
