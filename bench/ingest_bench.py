@@ -68,7 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-validate", dest="validate", action="store_false", help="skip the quality gate (GX suite)"
     )
+    parser.add_argument(
+        "--conf", action="append", default=[], metavar="KEY=VALUE", help="an extra Spark setting (both paths)"
+    )
     args = parser.parse_args(argv)
+    extra_conf = dict(item.split("=", 1) for item in args.conf)
 
     work = Path(args.workdir).resolve()
     data = work / "input" / f"quickbite_{args.records}.jsonl"
@@ -79,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     spark = build_session(
         "feedguard-bench",
         master="local[2]",
-        conf={"spark.driver.memory": args.driver_memory, "spark.ui.enabled": "false"},
+        conf={"spark.driver.memory": args.driver_memory, "spark.ui.enabled": "false", **extra_conf},
     )
     spark.sparkContext.setLogLevel("ERROR")
     schema = spark_schema(contract)
