@@ -106,8 +106,15 @@ def free_port(host: str = HOST) -> int:
 
 
 def new_cluster_id() -> str:
-    """A random KRaft cluster id (a UUID in URL-safe base64, 22 characters)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+    """A random KRaft cluster id (a UUID in URL-safe base64, 22 characters).
+
+    Never one that starts with ``-``: ``kafka-storage format -t <id>`` would read it as an option
+    (1 id in 64; Kafka's own ``Uuid.randomUuid`` draws again for the same reason).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
