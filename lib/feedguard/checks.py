@@ -111,10 +111,11 @@ def split_flagged(
 def has_bad_chars(text: Column) -> Column:
     """Bytes that are not valid UTF-8, or NUL, in a record.
 
-    Spark keeps the raw bytes of a text line (``instr`` would compare bytes and miss them); a regex
-    decodes the line first, where invalid bytes become U+FFFD. The NUL test is a cheap byte search.
+    Spark keeps the raw bytes of a text line (a byte search would miss them); a regex decodes the
+    line first, where invalid bytes become U+FFFD. The NUL test is a byte search (``contains``: measured
+    much cheaper than ``instr``, which walks characters).
     """
-    return (F.instr(text, "\u0000") > 0) | text.rlike("\\x{FFFD}")
+    return text.contains("\u0000") | text.rlike("\\x{FFFD}")
 
 
 def preview(value: Column) -> Column:

@@ -14,13 +14,13 @@ implies:
   be absent or written as ``"f":null``; at top level ``"f":`` in the text tells which (inside a JSON
   string every quote is escaped, so the bytes ``"f":`` are a key), unless a nested field has the same
   name; elsewhere a NULL makes the count unknown and the record flagged;
-* ``{`` and ``}`` with the objects (the record and every struct value), ``[`` and ``]`` with the
-  arrays; the text must start with ``{`` and end with ``}``. Trailing content after a complete object
-  then always shows: it holds no ``{`` (the object already has them all) yet ends with ``}``;
+* ``}`` with the objects (the record and every struct value); the text must start with ``{`` and
+  end with ``}``. Trailing content after a complete object then always shows: the object already holds
+  every ``}`` the count allows, and the trailing part ends with one more;
 * a quote followed by whitespace (``"f" :`` would hide a key from the count), NUL, and U+FFFD in the
   parsed strings (Spark decodes invalid UTF-8 to U+FFFD; outside a string it breaks the parse).
 
-A bracket, quote-colon or U+FFFD inside a string value only makes the count differ, so the record is
+A brace, quote-colon or U+FFFD inside a string value only makes the count differ, so the record is
 flagged and gets the exact checks: the test can flag a good record, never pass a bad one.
 """
 
@@ -163,5 +163,5 @@ def shape_may_be_bad(raw: Column, contract: Contract) -> Column:
         & (occurrences(raw, '":') == keys * 2)
         & (occurrences(raw, "}") == objects)
     )
-    spaced = _any([raw.contains(token) for token in SPACE_AFTER_QUOTE])
-    return ~F.coalesce(matches, F.lit(False)) | spaced | _has_replacement_char(raw, contract)
+    odd_bytes = _any([raw.contains(token) for token in (*SPACE_AFTER_QUOTE, "\u0000")])
+    return ~F.coalesce(matches, F.lit(False)) | odd_bytes | _has_replacement_char(raw, contract)

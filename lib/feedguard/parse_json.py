@@ -139,7 +139,12 @@ def exact_intermediates() -> dict[str, Column]:
     }
 
 
-def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
+def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
+    """The cheap half of :func:`parse_json_records`: typed fields and ``_maybe_bad``, no error list.
+
+    The intermediates the error list needs (:data:`SCRATCH`) are kept for flagged records only; cache
+    the result, then :func:`feedguard.checks.split_flagged` with :func:`json_record_errors`.
+    """
     parsed = df.select(
         *df.columns, F.from_json("_raw", spark_schema(contract), json_options(contract)).alias("_p")
     )
@@ -153,7 +158,6 @@ def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
     may_be_bad = (
         F.col("_doc_error").isNotNull()
         | F.col("_corrupt").isNotNull()
-        | raw.contains("\u0000")
         | shape_may_be_bad(raw, contract)
         | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
     )
@@ -169,19 +173,9 @@ def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
     )
 
 
-def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
-    """The cheap half of :func:`parse_json_records`: typed fields and ``_maybe_bad``, no error list.
-
-    The intermediates the error list needs (:data:`SCRATCH`) are kept for flagged records only; cache
-    the result, then :func:`feedguard.checks.split_flagged` with :func:`json_record_errors`.
-    """
-    return _flagged(df, contract)
-
-
 def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
     """Parse ``_raw`` with the contract schema (PERMISSIVE) and attach ``_errors``."""
-    flagged = _flagged(df, contract)
-    return flagged.select(
+    return flag_json_records(df, contract).select(
         *df.columns,
         "_blank",
         "_header",
