@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from feedguard.args import FILE_JOB_ARGS, resolve_args
 from feedguard.entry import guarded
-from feedguard.errors import InputNotFoundError
+from feedguard.errors import InputNotFoundError, UsageError
 from feedguard.file_job import gx_context_root, run_file_job
 from feedguard.glue import job_session
 from feedguard.lake import Lake
@@ -42,10 +42,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: list[str]) -> int:
     opts = resolve_args(argv, FILE_JOB_ARGS)
     versions = load_versions(opts["contracts_dir"], opts["source"], opts["dataset"])
+    pinned = _number(opts, "contract_version", int)
+    lease_wait, lease_ttl = (
+        _number(opts, "lease_wait_seconds", float),
+        _number(opts, "lease_ttl_seconds", float),
+    )
     files = list_files(opts["input_path"])
     if not files:
         raise InputNotFoundError(f"no input file matches {opts['input_path']!r} (file, folder or glob)")
     lake = Lake(opts["lake_path"])
+    lake.check_usable()
     reporters = reporters_from_args(opts, lake, os.environ)
     with job_session(opts["JOB_NAME"], opts) as spark:
         summaries = run_file_job(
@@ -57,9 +63,11 @@ def _run(argv: list[str]) -> int:
             job_name=opts["JOB_NAME"],
             input_path=opts["input_path"],
             run_id=opts["run_id"] or new_run_id(),
-            pinned_version=int(opts["contract_version"]) if opts["contract_version"] else None,
+            pinned_version=int(pinned) if pinned is not None else None,
             reprocess=opts["reprocess"],
             expectations_dir=None if opts["skip_dq"] else opts["expectations_dir"],
+            lease_wait_seconds=float(lease_wait or 0),
+            lease_ttl_seconds=float(lease_ttl or 600),
         )
         if opts["docs"] == "build":
             log.info("data docs: %s", build_docs(opts["lake_path"], context_root=gx_context_root(lake)))
@@ -67,6 +75,20 @@ def _run(argv: list[str]) -> int:
         print(json.dumps({k: summary[k] for k in SUMMARY_KEYS}))
         log.info("%s", summary["message"])
     return max(int(s["exit_code"]) for s in summaries if not s.get("auto_accepted"))
+
+
+def _number(opts: dict[str, object], name: str, kind: type[int] | type[float]) -> float | None:
+    """A numeric option, or a usage error naming the flag and the value."""
+    value = opts.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        number = kind(str(value))
+    except ValueError:
+        raise UsageError(f"--{name} expects a number, got {value!r}") from None
+    if number < 0:
+        raise UsageError(f"--{name} must not be negative, got {value!r}")
+    return number
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from feedguard.errors import EXIT_INTERNAL, FeedguardError
+from feedguard.errors import EXIT_INTERNAL, FeedguardError, environment_problem
 
 
 def guarded(body: Callable[[], int], log: logging.Logger) -> int:
@@ -17,6 +17,11 @@ def guarded(body: Callable[[], int], log: logging.Logger) -> int:
         log.error("%s", exc)
         print(f"feedguard: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except Exception:
+    except Exception as exc:
+        problem = environment_problem(exc)
+        if problem is not None:
+            log.error("%s", problem)
+            print(f"feedguard: error: {problem}", file=sys.stderr)
+            return problem.exit_code
         log.exception("unexpected internal error (a bug: please report it with this log)")
         return EXIT_INTERNAL

@@ -9,20 +9,22 @@ import datetime as dt
 import logging
 import tempfile
 from typing import Any
+from urllib.parse import unquote
 
 from pyspark.sql import SparkSession
 
 from feedguard.contract import Contract, load_contract
 from feedguard.evolution import diff_contracts
-from feedguard.ingest import run_file_ingest
+from feedguard.ingest import StepHook, no_hook, run_file_ingest
 from feedguard.lake import Lake
+from feedguard.lease import DEFAULT_TTL_SECONDS, Lease, hold_lease
 from feedguard.lifecycle import close_run
 from feedguard.quality import load_suite, suite_path
 from feedguard.replay import ReplayFilter, run_replay
 from feedguard.reporting import Reporters, report_run
 from feedguard.routing import RunContext
 from feedguard.runlog import iso, utc_now
-from feedguard.storage import FileInfo, is_s3, join
+from feedguard.storage import FileInfo, is_s3, join, local_path, remove_path
 from feedguard.versioning import group_by_version
 
 log = logging.getLogger(__name__)
@@ -59,11 +61,56 @@ def run_file_job(
     pinned_version: int | None = None,
     reprocess: bool = False,
     expectations_dir: str | None = "expectations",
+    lease_wait_seconds: float = 0.0,
+    lease_ttl_seconds: float = DEFAULT_TTL_SECONDS,
+    on_step: StepHook = no_hook,
 ) -> list[dict[str, Any]]:
     """One ingest run per contract version that applies (usually one): ingest, report, close.
 
-    The quality gate runs the contract version's GX suite from ``expectations_dir`` (None: no gate).
+    The whole job holds the feed's lease (``<lake>/_leases/<source>/<dataset>.json``): a second run of
+    the same feed waits ``lease_wait_seconds`` and then stops with exit 75, touching nothing. The
+    quality gate runs the contract version's GX suite from ``expectations_dir`` (None: no gate).
+    ``on_step`` is called before each step (after the lease check).
     """
+    feed = versions[0]
+    with hold_lease(
+        lake.lease(feed.source, feed.dataset),
+        run_id,
+        feed=f"{feed.source}/{feed.dataset}",
+        ttl_seconds=lease_ttl_seconds,
+        wait_seconds=lease_wait_seconds,
+    ) as lease:
+        return _run_groups(
+            spark, versions, files, lake, reporters, lease, _checked_steps(lease, on_step),
+            job_name=job_name, input_path=input_path, run_id=run_id, pinned_version=pinned_version,
+            reprocess=reprocess, expectations_dir=expectations_dir,
+        )  # fmt: skip
+
+
+def _checked_steps(lease: Lease, on_step: StepHook) -> StepHook:
+    def step(name: str) -> None:
+        lease.check()
+        on_step(name)
+
+    return step
+
+
+def _run_groups(
+    spark: SparkSession,
+    versions: list[Contract],
+    files: list[FileInfo],
+    lake: Lake,
+    reporters: Reporters,
+    lease: Lease,
+    on_step: StepHook,
+    *,
+    job_name: str,
+    input_path: str,
+    run_id: str,
+    pinned_version: int | None,
+    reprocess: bool,
+    expectations_dir: str | None,
+) -> list[dict[str, Any]]:
     groups = group_by_version(files, versions, dt.date.today(), pinned_version)
     summaries = []
     for version, group in sorted(groups.items()):
@@ -85,12 +132,38 @@ def run_file_job(
             files=group,
             suite=_suite_for(expectations_dir, contract),
             gx_root=gx_context_root(lake),
+            on_step=on_step,
         )
+        on_step("report")
         summary = report_run(spark, summary, contract, lake, reporters)
+        on_step("close")
         close_run(spark, lake, summary)
+        drop_superseded_error_zone(lake, contract.source, summary)
         summaries.append(summary)
+        lease.check()
         summaries.extend(auto_accept(spark, contract, lake, summary))
     return summaries
+
+
+def drop_superseded_error_zone(lake: Lake, source: str, summary: dict[str, Any]) -> None:
+    """Remove the error-zone copies of a file's bad lines left by the runs it superseded.
+
+    The error zone holds one folder per file (``file=<name>``, escaped the way Spark escapes partition
+    values); the superseding run wrote its own copy.
+    """
+    for uri, runs in summary.get("superseded_runs", {}).items():
+        name = uri.rstrip("/").rsplit("/", 1)[-1]
+        for old_run in runs:
+            folder = lake.error_zone(source, old_run)
+            if old_run == summary["run_id"]:
+                continue
+            if is_s3(folder):
+                remove_path(join(folder, f"file={name}"))
+                continue
+            base = local_path(folder)
+            for child in base.iterdir() if base.is_dir() else []:
+                if unquote(child.name) == f"file={name}":
+                    remove_path(str(child))
 
 
 def auto_accept(

@@ -11,11 +11,12 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -24,16 +25,19 @@ from feedguard.contract import Contract
 from feedguard.drift import DriftReport, infer_fields, propose_contract, write_drift_report
 from feedguard.errors import (
     EXIT_DQ_FAILED,
+    EXIT_INTERNAL,
     EXIT_OK,
     EXIT_STRUCTURAL_CHANGE,
     ConservationError,
+    FeedguardError,
     InputNotFoundError,
+    environment_problem,
 )
 from feedguard.evolution import diff_contracts
-from feedguard.file_checks import CheckedFile, check_files
+from feedguard.file_checks import CheckedFile, check_file
 from feedguard.lake import Lake
-from feedguard.ledger import LEDGER_SCHEMA, processed_keys, unprocessed
-from feedguard.lifecycle import recover_inflight
+from feedguard.ledger import LEDGER_SCHEMA, FilePlan, ledger_entries, ledger_rows, plan_files
+from feedguard.lifecycle import recover_inflight, undo_run
 from feedguard.parsing import FileStats, Measured, measure, parse_files
 from feedguard.quality import DqOutcome, validate, write_dq_results
 from feedguard.routing import (
@@ -47,7 +51,7 @@ from feedguard.routing import (
     with_source_line,
 )
 from feedguard.runlog import iso, mark_inflight, run_header, utc_now
-from feedguard.sinks import append_delta, quarantine_file, write_error_zone
+from feedguard.sinks import Committed, append_delta, quarantine_file, write_delta, write_error_zone
 from feedguard.storage import FileInfo, join, list_files, write_text
 
 log = logging.getLogger(__name__)
@@ -79,48 +83,85 @@ class FileReport:
     quarantined_to: str | None = None
 
 
-def _unreadable_rows(
-    spark: SparkSession, files: list[CheckedFile], ctx: RunContext, quarantine: dict[str, str]
+StepHook = Callable[[str], None]
+"""Called with a step's name before the step runs (``before_write_valid``, ...): the job checks its lease
+there, and tests inject failures or crashes at a chosen step."""
+
+
+def no_hook(step: str) -> None:
+    """The default step hook: nothing to check."""
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file that yields no records: one file-level dead letter (the file itself is quarantined)."""
+
+    uri: str
+    error_type: str  # file_corrupt, file_unreadable, run_failed
+    detail: str
+
+
+def _file_problem_rows(
+    spark: SparkSession, problems: list[FileProblem], ctx: RunContext, quarantine: dict[str, str]
 ) -> DataFrame:
     now = dt.datetime.fromisoformat(ctx.ingested_at.replace("Z", "+00:00")).replace(tzinfo=None)
-    rows = [
-        (
-            ctx.source,
-            ctx.dataset,
-            ctx.contract_version,
-            ctx.run_id,
-            f.info.uri,
-            None,
-            None,
-            "file_corrupt",
-            f"{f.detail}; the file is kept byte for byte at {quarantine.get(f.info.uri)}",
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            now,
-            now.date(),
-            "open",
-            None,
-            None,
-            None,
-        )
-        for f in files
-    ]
+    rows = []
+    for p in problems:
+        kept = quarantine.get(p.uri)
+        where = f"the file is kept byte for byte at {kept}" if kept else "the file could not be copied"
+        values: dict[str, Any] = {
+            "source": ctx.source,
+            "dataset": ctx.dataset,
+            "contract_version": ctx.contract_version,
+            "run_id": ctx.run_id,
+            "source_file": p.uri,
+            "error_type": p.error_type,
+            "error_detail": f"{p.detail}; {where}",
+            "ingested_at": now,
+            "ingest_date": now.date(),
+            "status": "open",
+        }
+        rows.append(tuple(values.get(f.name) for f in DEAD_LETTER_SCHEMA.fields))
     return spark.createDataFrame(rows, DEAD_LETTER_SCHEMA)
 
 
-def _ledger_rows(
-    spark: SparkSession, files: list[FileInfo], ctx: RunContext, reports: dict[str, FileReport]
+def _ledger_frame(
+    spark: SparkSession, files: list[FileInfo], ctx: RunContext, verdicts: dict[str, str], plan: FilePlan
 ) -> DataFrame:
     now = dt.datetime.fromisoformat(ctx.ingested_at.replace("Z", "+00:00")).replace(tzinfo=None)
-    rows = [
-        (ctx.source, ctx.dataset, f.uri, f.size, f.mtime, ctx.run_id, str(reports[f.uri].verdict), now)
-        for f in files
-    ]
+    rows = ledger_rows(
+        files,
+        source=ctx.source,
+        dataset=ctx.dataset,
+        run_id=ctx.run_id,
+        verdicts=verdicts,
+        sha256=plan.sha256,
+        processed_at=now,
+    )
     return spark.createDataFrame(rows, LEDGER_SCHEMA)
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _names_of(uri: str) -> set[str]:
+    """The spellings a file's name can have in ``_source_file`` (our listing's URI, Spark's)."""
+    names = {uri}
+    if uri.startswith("file:///"):
+        names |= {"file:" + uri[len("file://") :], uri[len("file://") :]}
+    return names
+
+
+def supersede_predicates(ctx: RunContext, file_names: set[str]) -> tuple[str, str]:
+    """SQL predicates for the rows earlier runs loaded from these files: (valid table, dead letters)."""
+    listed = ", ".join(_sql_string(n) for n in sorted(file_names))
+    valid = f"_source_file IN ({listed})"
+    dead = (
+        f"source = {_sql_string(ctx.source)} AND dataset = {_sql_string(ctx.dataset)} "
+        f"AND source_file IN ({listed})"
+    )
+    return valid, dead
 
 
 def _status(reports: list[FileReport], dead: int, dq: DqOutcome | None) -> tuple[str, int]:
@@ -144,6 +185,8 @@ class _Run:
     ctx: RunContext
     clock: StageClock
     reports: dict[str, FileReport]
+    plan: FilePlan
+    on_step: StepHook
     rejects: dict[str, tuple[str, str]] = field(default_factory=dict)  # uri -> (reason, detail)
     main: Measured | None = None
     rejected: Measured | None = None
@@ -154,6 +197,15 @@ class _Run:
     valid_frame: DataFrame | None = None
     expected_valid: int = 0
     expected_dead: int = 0
+    problems: list[FileProblem] = field(default_factory=list)
+    replaced_valid: int = 0
+    replaced_dead: int = 0
+
+    current_step: str = "start"
+
+    def step(self, name: str) -> None:
+        self.current_step = name
+        self.on_step(name)
 
 
 def run_file_ingest(
@@ -169,48 +221,89 @@ def run_file_ingest(
     gx_root: str | None = None,
     next_version: int | None = None,
     files: list[FileInfo] | None = None,
+    on_step: StepHook = no_hook,
 ) -> dict[str, Any]:
-    """Ingest every new file under ``input_path`` (or ``files``); return the run summary."""
+    """Ingest every new file under ``input_path`` (or ``files``); return the run summary.
+
+    The caller holds the feed's lease. A failure after the in-flight mark (any step) ends the run as
+    failed: its partial output is undone, each file is quarantined with one dead letter and tried
+    again by the next run, and the summary says which step failed.
+    """
     started = utc_now()
     listed = files if files is not None else list_files(input_path)
     if not listed:
         raise InputNotFoundError(f"no input file matches {input_path!r} (file, folder or glob)")
     recover_inflight(spark, lake, ctx.source, ctx.dataset)
-    done = set() if reprocess else processed_keys(spark, lake.ledger, ctx.source, ctx.dataset)
-    todo = unprocessed(listed, done)
+    entries = ledger_entries(spark, lake.ledger, ctx.source, ctx.dataset)
+    plan = plan_files(listed, entries, reprocess=reprocess)
+    on_step("mark_inflight")
     mark_inflight(lake.inflight(ctx.source, ctx.dataset), ctx.run_id)
-
-    checked = check_files(todo)
     run = _Run(
-        spark, contract, lake, ctx, StageClock(), {c.info.uri: FileReport(c.info.uri) for c in checked}
+        spark, contract, lake, ctx, StageClock(), {f.uri: FileReport(f.uri) for f in plan.todo}, plan, on_step
     )
+    try:
+        read, valid, dead = _ingest(run, suite, gx_root or join(lake.root, "_gx"), next_version)
+    except Exception as exc:
+        return _failed(run, job_name, started, exc)
+    return _summary(run, job_name, started, read, valid, dead)
+
+
+def _check(run: _Run) -> list[CheckedFile]:
+    """The driver's checks of each file; a file that cannot be read at all is a problem, not a crash."""
+    checked = []
+    for info in run.plan.todo:
+        try:
+            checked.append(check_file(info))
+        except OSError as exc:
+            detail = f"cannot read {info.uri}: {exc.strerror or exc}"
+            run.problems.append(FileProblem(info.uri, "file_unreadable", detail))
+            run.reports[info.uri].verdict = Verdict.FILE_CORRUPT
+            run.reports[info.uri].evidence = {"reason": detail}
+    return checked
+
+
+def _ingest(
+    run: _Run, suite: dict[str, Any] | None, gx_root: str, next_version: int | None
+) -> tuple[int, int, int]:
+    """The steps of a run; returns (records read, valid written, dead letters written)."""
+    run.step("check")
+    checked = _check(run)
     unreadable = [c for c in checked if c.readability in ("truncated_gzip", "binary")]
     readable = [c for c in checked if c.readability == "ok"]
     header_rejects = {
         c.info.uri: problem
         for c in readable
-        if (problem := header_problem(contract, c.first_line)) is not None
+        if (problem := header_problem(run.contract, c.first_line)) is not None
     }
     main_files = [c for c in readable if c.info.uri not in header_rejects]
     if main_files:
+        run.step("parse_and_measure")
         with run.clock.stage("parse_and_measure"):
-            run.main = measure(parse_files(spark, contract, main_files), main_files)
-
+            run.main = measure(parse_files(run.spark, run.contract, main_files), main_files)
+    run.step("classify")
     _classify(run, header_rejects)
     if suite is not None:
-        _quality_gate(run, suite, gx_root or join(lake.root, "_gx"))
-    _quarantine(run, unreadable, next_version or contract.version + 1)
+        run.step("validate")
+        _quality_gate(run, suite, gx_root)
+    run.step("quarantine")
+    _quarantine(run, unreadable, next_version or run.contract.version + 1)
+    run.step("route")
     _route_loaded_files(run)
     _route_rejected_files(run, [c for c in readable if c.info.uri in run.rejects])
-    _route_unreadable_files(run, unreadable)
-    written_valid, written_dead = _write(run)
-    records_read = _check_conservation(run, written_valid, written_dead)
-    if todo:
+    _route_file_problems(run)
+    valid, dead = _write(run)
+    records_read = _check_conservation(run, valid.rows, dead.rows)
+    if run.plan.todo:
+        run.step("write_ledger")
+        verdicts = {uri: str(r.verdict) for uri, r in run.reports.items()}
+        verdicts |= {p.uri: "unreadable" for p in run.problems if p.error_type == "file_unreadable"}
         append_delta(
-            _ledger_rows(spark, todo, ctx, run.reports), lake.ledger, commit_tag=f"{ctx.run_id}:ledger"
+            _ledger_frame(run.spark, run.plan.todo, run.ctx, verdicts, run.plan),
+            run.lake.ledger,
+            commit_tag=f"{run.ctx.run_id}:ledger",
+            merge_schema=True,
         )
-    skipped = len(listed) - len(todo)
-    return _summary(run, job_name, started, records_read, written_valid, written_dead, skipped, unreadable)
+    return records_read, valid.rows, dead.rows
 
 
 def _classify(run: _Run, header_rejects: dict[str, HeaderProblem]) -> None:
@@ -253,6 +346,7 @@ def _quarantine(run: _Run, unreadable: list[CheckedFile], next_version: int) -> 
         run.reports[c.info.uri].verdict = Verdict.FILE_CORRUPT
         run.reports[c.info.uri].evidence = {"reason": c.detail}
         run.quarantined[c.info.uri] = quarantine_file(c.info.uri, folder)
+        run.problems.append(FileProblem(c.info.uri, "file_corrupt", c.detail))
     for uri in run.rejects:
         run.quarantined[uri] = quarantine_file(uri, folder)
     for uri, target in run.quarantined.items():
@@ -301,46 +395,85 @@ def _route_rejected_files(run: _Run, files: list[CheckedFile]) -> None:
         run.expected_dead += stats.records
 
 
-def _route_unreadable_files(run: _Run, unreadable: list[CheckedFile]) -> None:
-    """One dead letter per unreadable file (the file itself is in the quarantine)."""
-    if not unreadable:
+def _route_file_problems(run: _Run) -> None:
+    """One dead letter per file that yields no records (unreadable, corrupt; the file is quarantined)."""
+    if not run.problems:
         return
-    run.dead_frames.append(_unreadable_rows(run.spark, unreadable, run.ctx, run.quarantined))
-    for c in unreadable:
-        run.reports[c.info.uri].records_read = 1
-        run.reports[c.info.uri].records_dead_lettered = 1
-    run.expected_dead += len(unreadable)
+    run.dead_frames.append(_file_problem_rows(run.spark, run.problems, run.ctx, run.quarantined))
+    for p in run.problems:
+        run.reports[p.uri].records_read = 1
+        run.reports[p.uri].records_dead_lettered = 1
+    run.expected_dead += len(run.problems)
 
 
-def _write(run: _Run) -> tuple[int, int]:
-    """Append the valid rows and the dead letters (then the error zone); return the rows each commit wrote."""
+def _superseding(run: _Run) -> tuple[str, str] | None:
+    """The replace predicates when this run replaces what earlier runs loaded from its files."""
+    if not run.plan.supersedes:
+        return None
+    names: set[str] = set()
+    for info in run.plan.todo:
+        names |= _names_of(info.uri)
+    for measured in (run.main, run.rejected):
+        if measured is not None:
+            names |= set(measured.uri_of)
+    return supersede_predicates(run.ctx, names)
+
+
+def _write(run: _Run) -> tuple[Committed, Committed]:
+    """Write the valid rows and the dead letters (one commit each), then the error zone.
+
+    When the run supersedes earlier loads of its files, each commit also removes those rows
+    (``replaceWhere``): the table never holds both versions of a file, even for a moment.
+    """
     ctx, lake = run.ctx, run.lake
-    written_valid = written_dead = 0
-    if run.valid_frame is not None and run.expected_valid:
+    replace = _superseding(run)
+    nothing = Committed(0, 0, None)
+    valid = dead = nothing
+    if run.valid_frame is not None and (run.expected_valid or replace):
+        run.step("write_valid")
         with run.clock.stage("write_valid"):
-            written_valid = append_delta(
+            valid = write_delta(
                 run.valid_frame,
                 lake.table(ctx.source, ctx.dataset),
                 commit_tag=f"{ctx.run_id}:valid",
                 partition_by=("ingest_date",),
                 merge_schema=True,
+                replace_where=replace[0] if replace else None,
             )
-    if run.dead_frames and run.expected_dead:
-        dead = run.dead_frames[0]
-        for frame in run.dead_frames[1:]:
-            dead = dead.unionByName(frame)
+    elif replace is not None and DeltaTable.isDeltaTable(run.spark, lake.table(ctx.source, ctx.dataset)):
+        run.step("write_valid")
+        valid = _delete_rows(
+            run.spark, lake.table(ctx.source, ctx.dataset), replace[0], f"{ctx.run_id}:valid"
+        )
+    if run.dead_frames and (run.expected_dead or replace):
+        frame = run.dead_frames[0]
+        for other in run.dead_frames[1:]:
+            frame = frame.unionByName(other)
+        run.step("write_dead_letters")
         with run.clock.stage("write_dead_letters"):
-            written_dead = append_delta(
-                dead,
+            dead = write_delta(
+                frame,
                 lake.dead_letter,
                 commit_tag=f"{ctx.run_id}:dead_letter",
                 partition_by=("source", "ingest_date"),
+                replace_where=replace[1] if replace else None,
             )
-        write_error_zone(dead, lake.error_zone(ctx.source, ctx.run_id))
+        run.step("write_error_zone")
+        write_error_zone(frame, lake.error_zone(ctx.source, ctx.run_id))
+    elif replace is not None and DeltaTable.isDeltaTable(run.spark, lake.dead_letter):
+        run.step("write_dead_letters")
+        dead = _delete_rows(run.spark, lake.dead_letter, replace[1], f"{ctx.run_id}:dead_letter")
+    run.replaced_valid, run.replaced_dead = valid.replaced, dead.replaced
     for measured in (run.main, run.rejected):
         if measured is not None:
             measured.unpersist()
-    return written_valid, written_dead
+    return valid, dead
+
+
+def _delete_rows(spark: SparkSession, path: str, predicate: str, commit_tag: str) -> Committed:
+    """Remove superseded rows when the run has no row of that kind to write."""
+    empty = spark.read.format("delta").load(path).limit(0)
+    return write_delta(empty, path, commit_tag=commit_tag, replace_where=predicate)
 
 
 def _check_conservation(run: _Run, written_valid: int, written_dead: int) -> int:
@@ -354,13 +487,12 @@ def _check_conservation(run: _Run, written_valid: int, written_dead: int) -> int
         raise ConservationError(
             f"conservation check failed for run {run.ctx.run_id}: read {records_read}, "
             f"expected valid {run.expected_valid} (written {written_valid}), "
-            f"expected dead letters {run.expected_dead} (written {written_dead}); "
-            "the run stays marked in flight and its rows are removed by the next run"
+            f"expected dead letters {run.expected_dead} (written {written_dead})"
         )
     return records_read
 
 
-def _errors_by_type(run: _Run, unreadable: list[CheckedFile]) -> dict[str, int]:
+def _errors_by_type(run: _Run) -> dict[str, int]:
     by_type: dict[str, int] = {}
     if run.main is not None:
         for uri, stats in run.main.files.items():
@@ -369,34 +501,28 @@ def _errors_by_type(run: _Run, unreadable: list[CheckedFile]) -> dict[str, int]:
                     by_type[kind] = by_type.get(kind, 0) + n
     for uri, (reason, _) in run.rejects.items():
         by_type[reason] = by_type.get(reason, 0) + run.reports[uri].records_dead_lettered
-    if unreadable:
-        by_type["file_corrupt"] = len(unreadable)
+    for p in run.problems:
+        by_type[p.error_type] = by_type.get(p.error_type, 0) + 1
     return dict(sorted(by_type.items()))
 
 
 def _summary(
-    run: _Run,
-    job_name: str,
-    started: dt.datetime,
-    records_read: int,
-    written_valid: int,
-    written_dead: int,
-    skipped: int,
-    unreadable: list[CheckedFile],
+    run: _Run, job_name: str, started: dt.datetime, records_read: int, written_valid: int, written_dead: int
 ) -> dict[str, Any]:
     """The run summary (the run log row and ``<lake>/_runs/<run_id>.json``)."""
     ctx, reports, dq = run.ctx, run.reports, run.dq
     status, exit_code = _status(list(reports.values()), written_dead, dq)
     ended = utc_now()
     rejected_dead = sum(reports[u].records_dead_lettered for u in run.rejects)
+    skipped = len(run.plan.unchanged)
     return {
         **run_header(ctx, job_name, status, exit_code),
         "records_read": records_read,
         "records_valid": written_valid,
         "records_dead_lettered": written_dead,
-        "dead_letters_by_type": _errors_by_type(run, unreadable),
+        "dead_letters_by_type": _errors_by_type(run),
         "files": [_file_summary(r) for r in reports.values()],
-        "files_skipped_already_processed": skipped,
+        **_plan_fields(run),
         "files_quarantined": len(run.quarantined),
         "verdicts": {r.uri: str(r.verdict) for r in reports.values()},
         "schema_drift_detected": any(r.verdict == Verdict.STRUCTURAL_CHANGE for r in reports.values()),
@@ -408,11 +534,120 @@ def _summary(
         "duration_seconds": round((ended - started).total_seconds(), 3),
         "message": _message(
             status, records_read, written_valid, written_dead, skipped, dq.message() if dq else None
-        ),
+        )
+        + _plan_note(run),
         "lake_path": run.lake.root,
         "stage_seconds": run.clock.seconds,
         **(dq.summary_fields() if dq is not None else {"dq_success": None}),
         "dq_failures": [f.__dict__ for f in (dq.critical_failed + dq.warning_failed)] if dq else [],
+    }
+
+
+def _plan_fields(run: _Run) -> dict[str, Any]:
+    """What the ledger decided: skipped files, duplicates, and which earlier runs this one superseded."""
+    return {
+        "files_skipped_already_processed": len(run.plan.unchanged),
+        "files_skipped_duplicate_content": dict(run.plan.duplicates),
+        "superseded_runs": dict(run.plan.supersedes),
+        "rows_superseded": {"valid": run.replaced_valid, "dead_letters": run.replaced_dead},
+    }
+
+
+def _plan_note(run: _Run) -> str:
+    note = ""
+    if run.plan.duplicates:
+        note += f"; {len(run.plan.duplicates)} file(s) skipped: same content as a file already ingested"
+    if run.plan.supersedes:
+        earlier = sorted({r for runs in run.plan.supersedes.values() for r in runs})
+        note += (
+            f"; {len(run.plan.supersedes)} file(s) superseded what run(s) {', '.join(earlier)} loaded "
+            f"({run.replaced_valid} valid rows and {run.replaced_dead} dead letters replaced)"
+        )
+    return note
+
+
+def _failed(run: _Run, job_name: str, started: dt.datetime, exc: Exception) -> dict[str, Any]:
+    """End a run that failed at some step: undo its output, account for every file, say what failed.
+
+    Every file of the run is quarantined byte for byte and gets one ``run_failed`` dead letter; the
+    ledger marks it ``run_failed`` so the next run tries it again (and supersedes that dead letter).
+    If this clean-up fails too, the original error propagates and the in-flight mark stays: the next
+    run undoes whatever this one wrote.
+    """
+    ctx, lake = run.ctx, run.lake
+    step = run.current_step
+    problem = exc if isinstance(exc, FeedguardError) else environment_problem(exc)
+    exit_code = problem.exit_code if problem is not None else EXIT_INTERNAL
+    reason = str(problem) if problem is not None else f"{type(exc).__name__}: {exc}"
+    if problem is None:
+        log.error("run %s failed at step %s (a bug: please report it)", ctx.run_id, step, exc_info=exc)
+    else:
+        log.error("run %s failed at step %s: %s", ctx.run_id, step, reason)
+    try:
+        for measured in (run.main, run.rejected):
+            if measured is not None:
+                measured.unpersist()
+        undo_run(run.spark, lake, ctx.source, ctx.dataset, ctx.run_id)
+        folder = lake.quarantine(ctx.source, ctx.dataset, ctx.run_id)
+        kept: dict[str, str] = {}
+        for info in run.plan.todo:
+            try:
+                kept[info.uri] = quarantine_file(info.uri, folder)
+            except OSError as copy_error:
+                log.error("could not quarantine %s: %s", info.uri, copy_error)
+        detail = f"the run failed at step {step}: {reason}; the file will be ingested again by the next run"
+        problems = [FileProblem(info.uri, "run_failed", detail) for info in run.plan.todo]
+        written = 0
+        if problems:
+            written = append_delta(
+                _file_problem_rows(run.spark, problems, ctx, kept),
+                lake.dead_letter,
+                commit_tag=f"{ctx.run_id}:dead_letter",
+                partition_by=("source", "ingest_date"),
+            )
+            append_delta(
+                _ledger_frame(
+                    run.spark, run.plan.todo, ctx, {p.uri: "run_failed" for p in problems}, run.plan
+                ),
+                lake.ledger,
+                commit_tag=f"{ctx.run_id}:ledger",
+                merge_schema=True,
+            )
+    except Exception:
+        log.exception("run %s: the clean-up after the failure failed too; the next run undoes it", ctx.run_id)
+        raise exc from None
+    for report in run.reports.values():
+        report.records_read = report.records_dead_lettered = 1
+        report.records_valid = 0
+        report.verdict = Verdict.FILE_CORRUPT
+        report.evidence = {"reason": detail}
+        report.quarantined_to = kept.get(report.uri)
+    ended = utc_now()
+    status = "conservation_failed" if isinstance(exc, ConservationError) else "failed"
+    return {
+        **run_header(ctx, job_name, status, exit_code),
+        "records_read": len(problems),
+        "records_valid": 0,
+        "records_dead_lettered": written,
+        "dead_letters_by_type": {"run_failed": written} if written else {},
+        "files": [_file_summary(r) for r in run.reports.values()],
+        **_plan_fields(run),
+        "files_quarantined": len(kept),
+        "verdicts": {r.uri: str(r.verdict) for r in run.reports.values()},
+        "schema_drift_detected": False,
+        "drift_reports": {},
+        "corrupt_ratio_pct": 100.0 if problems else 0.0,
+        "failed_step": step,
+        "error": reason,
+        "started_at": iso(started),
+        "ended_at": iso(ended),
+        "duration_seconds": round((ended - started).total_seconds(), 3),
+        "message": f"{status} at step {step}: {reason}; {len(problems)} file(s) quarantined and "
+        "dead-lettered as run_failed, to be ingested again by the next run",
+        "lake_path": lake.root,
+        "stage_seconds": run.clock.seconds,
+        "dq_success": None,
+        "dq_failures": [],
     }
 
 

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
-from feedguard.storage import join
+from feedguard.errors import EnvironmentProblem, UsageError
+from feedguard.storage import is_s3, join, local_path
 
 
 @dataclass(frozen=True)
 class Lake:
     root: str
+
+    def check_usable(self) -> None:
+        """A local lake must be a folder this process can write (created when missing)."""
+        if is_s3(self.root):
+            return
+        path = local_path(self.root)
+        if path.exists() and not path.is_dir():
+            raise UsageError(f"--lake_path {self.root} is a file, not a folder: point it at a folder")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot create the lake folder {self.root}: {exc.strerror}") from None
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise EnvironmentProblem(
+                f"the lake folder {self.root} is not writable by this user: fix its permissions, then retry"
+            )
 
     def table(self, source: str, dataset: str) -> str:
         return join(self.root, source, dataset)
@@ -27,6 +45,9 @@ class Lake:
 
     def inflight(self, source: str, dataset: str) -> str:
         return join(self.root, "_inflight", source, dataset)
+
+    def lease(self, source: str, dataset: str) -> str:
+        return join(self.root, "_leases", source, f"{dataset}.json")
 
     @property
     def ledger(self) -> str:

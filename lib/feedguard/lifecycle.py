@@ -1,8 +1,12 @@
 """A run's life cycle in the lake: undo runs that never finished, close the ones that did.
 
 A run writes an in-flight marker first and clears it last, after its run log row. The next run of
-the same dataset finds markers left by runs that died and deletes their rows from every table (and
-reopens the dead letters an unfinished replay resolved), so a rerun neither loses nor duplicates.
+the same dataset (holding the feed's lease, so the dead run cannot still be writing) finds markers
+left by runs that died and undoes them: their rows are deleted from every table, the rows their
+``replaceWhere`` commits superseded are put back (read from the table version just before that
+commit), the dead letters an unfinished replay resolved are reopened, and their metrics rows,
+error-zone, quarantine and drift folders and run summary are removed. A rerun then neither loses
+nor duplicates anything, whatever point the dead run reached.
 """
 
 from __future__ import annotations
@@ -17,25 +21,79 @@ from pyspark.sql import functions as F
 from feedguard.lake import Lake
 from feedguard.replay import undo_replay
 from feedguard.runlog import clear_inflight, inflight_runs, write_run
+from feedguard.storage import remove_path
 
 log = logging.getLogger(__name__)
+RECOVERY_HISTORY_DEPTH = 1000  # commits searched for a dead run's superseding writes
+
+
+def _tables(lake: Lake, source: str, dataset: str) -> list[tuple[str, str]]:
+    return [
+        (lake.table(source, dataset), "_run_id"),
+        (lake.dead_letter, "run_id"),
+        (lake.ledger, "run_id"),
+        (lake.runs, "run_id"),
+        (lake.dq_results, "run_id"),
+        (lake.metrics, "run_id"),
+    ]
+
+
+def restore_superseded(spark: SparkSession, path: str, run_id: str) -> int:
+    """Put back the rows that ``run_id``'s ``replaceWhere`` commits removed; return how many.
+
+    Idempotent: each restore is a Delta idempotent write (``txnAppId`` / ``txnVersion``), so a
+    recovery that dies half-way and runs again restores nothing twice.
+    """
+    history = (
+        DeltaTable.forPath(spark, path)
+        .history(RECOVERY_HISTORY_DEPTH)
+        .where(F.col("userMetadata").startswith(f"{run_id}:"))
+        .select("version", "operationParameters", "operationMetrics")
+        .collect()
+    )
+    restored = 0
+    for commit in history:
+        predicate = (commit["operationParameters"] or {}).get("predicate")
+        removed = int((commit["operationMetrics"] or {}).get("numDeletedRows", "0"))
+        if not predicate or not removed:
+            continue
+        version = int(commit["version"])
+        before = spark.read.format("delta").option("versionAsOf", version - 1).load(path).where(predicate)
+        (
+            before.write.format("delta")
+            .mode("append")
+            .option("txnAppId", f"feedguard-recover:{run_id}")
+            .option("txnVersion", str(version))
+            .option("userMetadata", f"recover:{run_id}:{version}")
+            .save(path)
+        )
+        log.warning("restored %d row(s) of %s that run %s had superseded", removed, path, run_id)
+        restored += removed
+    return restored
+
+
+def undo_run(spark: SparkSession, lake: Lake, source: str, dataset: str, run_id: str) -> None:
+    """Remove everything ``run_id`` wrote, and restore what it superseded."""
+    for path, column in _tables(lake, source, dataset):
+        if DeltaTable.isDeltaTable(spark, path):
+            DeltaTable.forPath(spark, path).delete(F.col(column) == run_id)
+            restore_superseded(spark, path, run_id)
+    undo_replay(spark, lake, run_id)
+    for folder in (
+        lake.error_zone(source, run_id),
+        lake.quarantine(source, dataset, run_id),
+        lake.drift(source, dataset, run_id),
+        lake.run_summary(run_id),
+    ):
+        remove_path(folder)
 
 
 def recover_inflight(spark: SparkSession, lake: Lake, source: str, dataset: str) -> list[str]:
-    """Undo runs that started but never finished: delete their rows everywhere, then forget them."""
+    """Undo runs that started but never finished (the caller holds the feed's lease)."""
     recovered = inflight_runs(lake.inflight(source, dataset))
     for run_id in recovered:
         log.warning("run %s of %s/%s did not finish: removing its partial output", run_id, source, dataset)
-        for path, column in (
-            (lake.table(source, dataset), "_run_id"),
-            (lake.dead_letter, "run_id"),
-            (lake.ledger, "run_id"),
-            (lake.runs, "run_id"),
-            (lake.dq_results, "run_id"),
-        ):
-            if DeltaTable.isDeltaTable(spark, path):
-                DeltaTable.forPath(spark, path).delete(F.col(column) == run_id)
-        undo_replay(spark, lake, run_id)
+        undo_run(spark, lake, source, dataset, run_id)
         clear_inflight(lake.inflight(source, dataset), run_id)
     return recovered
 

@@ -2,11 +2,88 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from feedguard.storage import copy_file, join
+
+HISTORY_PAGE = 20  # commits read per look into a table's history (doubled until the search is done)
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What one tagged Delta commit did, read back from the table's own log."""
+
+    rows: int  # rows of the written DataFrame (copied rows of rewritten files excluded)
+    replaced: int  # rows the commit removed (an overwrite with ``replaceWhere``)
+    version: int | None  # the commit's table version (None: nothing was committed)
+
+
+def table_version(spark: SparkSession, path: str) -> int:
+    """The latest version of the Delta table at ``path`` (-1 when there is no table yet)."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        return -1
+    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])  # type: ignore[index]
+
+
+def commits_since(spark: SparkSession, path: str, after_version: int, commit_tag: str) -> list[Row]:
+    """The commits tagged ``commit_tag`` with a version above ``after_version`` (newest first).
+
+    Only commits made after ``after_version`` count: a retry that reuses a run id must not add the
+    rows of an earlier attempt's commit (which recovery undid) to its own.
+    """
+    table = DeltaTable.forPath(spark, path)
+    depth = HISTORY_PAGE
+    while True:
+        history = table.history(depth).select("version", "userMetadata", "operationMetrics").collect()
+        if (
+            not history
+            or min(int(r["version"]) for r in history) <= after_version + 1
+            or len(history) < depth
+        ):
+            break
+        depth *= 2
+    return [r for r in history if int(r["version"]) > after_version and r["userMetadata"] == commit_tag]
+
+
+def write_delta(
+    df: DataFrame,
+    path: str,
+    *,
+    commit_tag: str,
+    partition_by: tuple[str, ...] = (),
+    merge_schema: bool = False,
+    replace_where: str | None = None,
+) -> Committed:
+    """Append ``df`` to the Delta table at ``path`` in one commit and return what that commit did.
+
+    With ``replace_where`` the same commit also removes the rows matching that SQL predicate (every
+    row of ``df`` must match it): this is how a reprocessed file replaces what earlier runs loaded
+    from it, atomically. The commit is tagged (``userMetadata``) and its metrics are read back from
+    the Delta log, so the counts come from the commit, not from a second count of the data.
+    """
+    spark = df.sparkSession
+    before = table_version(spark, path)
+    writer = df.write.format("delta").option("userMetadata", commit_tag)
+    if replace_where is not None and before >= 0:
+        writer = writer.mode("overwrite").option("replaceWhere", replace_where)
+    else:
+        writer = writer.mode("append")
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    if merge_schema:
+        writer = writer.option("mergeSchema", "true")
+    writer.save(path)
+    commits = commits_since(spark, path, before, commit_tag)
+    metrics = [r["operationMetrics"] or {} for r in commits]
+    return Committed(
+        rows=sum(int(m.get("numOutputRows", "0")) - int(m.get("numCopiedRows", "0")) for m in metrics),
+        replaced=sum(int(m.get("numDeletedRows", "0")) for m in metrics),
+        version=max((int(r["version"]) for r in commits), default=None),
+    )
 
 
 def append_delta(
@@ -17,26 +94,10 @@ def append_delta(
     partition_by: tuple[str, ...] = (),
     merge_schema: bool = False,
 ) -> int:
-    """Append ``df`` to the Delta table at ``path``; return the rows that commit wrote.
-
-    The commit is tagged (``userMetadata``) so its own ``numOutputRows`` is read back from the
-    table history: the count comes from Delta's log, not from a second count of the data.
-    """
-    writer = df.write.format("delta").mode("append").option("userMetadata", commit_tag)
-    if partition_by:
-        writer = writer.partitionBy(*partition_by)
-    if merge_schema:
-        writer = writer.option("mergeSchema", "true")
-    writer.save(path)
-    spark = df.sparkSession
-    rows = (
-        DeltaTable.forPath(spark, path)
-        .history(5)
-        .where(F.col("userMetadata") == commit_tag)
-        .select("operationMetrics")
-        .collect()
-    )
-    return sum(int((r["operationMetrics"] or {}).get("numOutputRows", "0")) for r in rows)
+    """Append ``df`` to the Delta table at ``path``; return the rows that commit wrote."""
+    return write_delta(
+        df, path, commit_tag=commit_tag, partition_by=partition_by, merge_schema=merge_schema
+    ).rows
 
 
 def write_error_zone(dead_letters: DataFrame, target: str) -> None:
