@@ -52,6 +52,8 @@ FILE_JOB_ARGS = JobArgs(
         "alerts": "none",
         "sns_topic_arn": None,
         "slack_secret_id": None,
+        "lease_wait_seconds": "0",  # wait this long for another run of the feed to finish
+        "lease_ttl_seconds": "600",  # a lease not renewed for this long belongs to a dead run
     },
     flags=("reprocess", "strict_metrics", "skip_dq"),
 )

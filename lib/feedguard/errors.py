@@ -8,6 +8,7 @@ EXIT_USAGE = 2
 EXIT_DQ_FAILED = 3
 EXIT_STRUCTURAL_CHANGE = 4
 EXIT_CONSERVATION = 5
+EXIT_ENVIRONMENT = 74  # sysexits EX_IOERR: disk full, permission denied, read-only lake
 EXIT_TRANSIENT = 75
 
 
@@ -45,3 +46,51 @@ class TransientError(FeedguardError, RuntimeError):
     """An infrastructure failure worth retrying (broker or AWS endpoint unreachable)."""
 
     exit_code = EXIT_TRANSIENT
+
+
+class EnvironmentProblem(FeedguardError, OSError):
+    """The machine or the lake is in the way (disk full, permission denied, read-only): fix, then retry."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+class LeaseHeldError(TransientError):
+    """Another run of the same feed holds its lease: nothing was done, retry later."""
+
+
+class LeaseLostError(TransientError):
+    """This run's lease expired and was taken over by another run: it stops before committing more."""
+
+
+_ENVIRONMENT_SIGNS = {
+    "No space left on device": "the disk is full",
+    "Disk quota exceeded": "the disk quota is exhausted",
+    "Read-only file system": "the file system is read-only",
+    "Permission denied": "permission denied",
+    "AccessDenied": "access denied",
+}
+
+
+def environment_problem(exc: BaseException) -> EnvironmentProblem | None:
+    """An :class:`EnvironmentProblem` when ``exc`` (or its cause, or Spark's Java error) is one."""
+    import errno
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, EnvironmentProblem):
+            return seen
+        if isinstance(seen, OSError) and seen.errno in (
+            errno.ENOSPC,
+            errno.EDQUOT,
+            errno.EROFS,
+            errno.EACCES,
+        ):
+            where = f" ({seen.filename})" if seen.filename else ""
+            return EnvironmentProblem(f"{seen.strerror}{where}: fix the lake or the disk, then retry")
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc)
+    for sign, meaning in _ENVIRONMENT_SIGNS.items():
+        if sign in text:
+            line = next((ln.strip() for ln in text.splitlines() if sign in ln), sign)
+            return EnvironmentProblem(f"{meaning}: {line[:300]}; fix the lake or the disk, then retry")
+    return None

@@ -159,3 +159,20 @@ def join(base: str, *parts: str) -> str:
     if is_s3(base):
         return "/".join([base.rstrip("/"), *[p.strip("/") for p in parts]])
     return str(Path(local_path(base), *parts))
+
+
+def remove_path(target: str) -> None:
+    """Delete a file or a whole folder (an S3 prefix) if it exists."""
+    if is_s3(target):
+        bucket, key = _split_s3(target)
+        client = _s3_client()
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+        return
+    path = local_path(target)
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
