@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from feedguard.contract import Contract
 from feedguard.kafka_config import KafkaFeed
 from feedguard.kafka_conservation import Counts, measure, prove_conservation
-from feedguard.kafka_offsets import OffsetRange, commit_group_offsets, fetch_offsets
+from feedguard.kafka_offsets import BatchPlan, OffsetRange, commit_group_offsets, fetch_offsets
 from feedguard.kafka_report import BatchResult, Progress, kafka_summary, lag_by_partition
 from feedguard.kafka_routing import (
     flag_empty_messages,
@@ -54,7 +54,7 @@ from feedguard.storage import join
 log = logging.getLogger(__name__)
 
 # Stages after which ``after_write`` is called (a crash right after one must not lose or duplicate).
-STAGES = ("valid_write", "dead_letter_write", "offsets_commit")
+STAGES = ("planned", "valid_write", "dead_letter_write", "offsets_commit")
 AfterWrite = Callable[[str], None]
 
 
@@ -165,6 +165,7 @@ def execute_batch(
     plan = batch.plan
     if not batch.resumed or batch.replanned:
         append_offset_rows(spark, offsets_table(lake), offset_rows(batch, PLANNED, ctx.run_id, utc_now()))
+        hook("planned")
     else:
         log.warning(
             "re-executing batch %d of %s, planned by a run that did not finish", batch.seq, plan.topic
@@ -177,37 +178,72 @@ def execute_batch(
     measured: Counts = {}
     written: dict[str, int | None] = {"valid": 0, "dead_letter": 0}
     if plan.messages_planned:
-        routed = (
-            load_kafka_batch(spark, feed.bootstrap, feed.topic, plan, timeout_ms=feed.timeout_ms)
-            .transform(parse_json_records, contract)
-            .transform(flag_empty_messages)
-            .transform(error_type)
-            .transform(for_routing, contract)
-            .persist(StorageLevel.MEMORY_AND_DISK)
+        # Caching plans the read, and planning already asks the broker for offsets: all of it is guarded.
+        routed, measured = guard.call(
+            lambda: read_and_measure(spark, contract, feed, plan),
+            what=f"read batch {batch.seq} from the broker",
         )
-        try:  # one pass reads the broker, parses, counts and fills the cache; the writes read the cache
-            measured = guard.call(lambda: measure(routed), what=f"read batch {batch.seq} from the broker")
-            targets = {
-                "valid": (lake.table(ctx.source, ctx.dataset), ("ingest_date",), True),
-                "dead_letter": (lake.dead_letter, ("source", "ingest_date"), False),
-            }
-            for kind, (path, partition_by, merge) in targets.items():
-                rows = (
-                    routed.transform(kafka_valid_rows, contract, ctx)
-                    if kind == "valid"
-                    else routed.transform(kafka_dead_letter_rows, ctx)
-                )
-                written[kind] = _write_once(guard, rows, path, batch, ctx, kind, partition_by, merge)
-                if kind == "dead_letter" and written[kind]:
-                    # The bad payloads as plain text too, one folder per partition, for the producer.
-                    write_error_zone(rows, lake.error_zone(ctx.source, ctx.run_id))
-                hook(f"{kind}_write")
+        try:
+            written = _write_batch(routed, contract, lake, ctx, batch, guard, hook)
         finally:
             routed.unpersist()
     result = prove_conservation(spark, lake, ctx, batch, measured, written)
     append_offset_rows(spark, offsets_table(lake), offset_rows(batch, COMMITTED, ctx.run_id, utc_now()))
     hook("offsets_commit")
     return result
+
+
+def read_and_measure(
+    spark: SparkSession, contract: Contract, feed: KafkaFeed, plan: BatchPlan
+) -> tuple[DataFrame, Counts]:
+    """Read the planned offsets, parse and route them into a cache, and count them in the same pass.
+
+    One attempt as a whole: if the broker fails at any point (planning the cached query fetches
+    offsets, the count reads the messages), the half-filled cache is dropped before the error leaves.
+    """
+    routed = (
+        load_kafka_batch(spark, feed.bootstrap, feed.topic, plan, timeout_ms=feed.timeout_ms)
+        .transform(parse_json_records, contract)
+        .transform(flag_empty_messages)
+        .transform(error_type)
+        .transform(for_routing, contract)
+    )
+    try:
+        routed = routed.persist(StorageLevel.MEMORY_AND_DISK)
+        return routed, measure(routed)
+    except BaseException:
+        routed.unpersist()
+        raise
+
+
+def _write_batch(
+    routed: DataFrame,
+    contract: Contract,
+    lake: Lake,
+    ctx: RunContext,
+    batch: Batch,
+    guard: OutageGuard,
+    hook: AfterWrite,
+) -> dict[str, int | None]:
+    """Write the valid rows, then the dead letters (and their error-zone mirror), each at most once.
+
+    The writes read the cache; a lost cache block would re-read the broker, hence the guard on each.
+    """
+    written: dict[str, int | None] = {}
+    valid = routed.transform(kafka_valid_rows, contract, ctx)
+    written["valid"] = _write_once(guard, valid, lake.table(ctx.source, ctx.dataset), batch, ctx, "valid",
+                                   ("ingest_date",), True)  # fmt: skip
+    hook("valid_write")
+    dead = routed.transform(kafka_dead_letter_rows, ctx)
+    written["dead_letter"] = _write_once(guard, dead, lake.dead_letter, batch, ctx, "dead_letter",
+                                         ("source", "ingest_date"), False)  # fmt: skip
+    if written["dead_letter"]:  # the bad payloads as plain text too, one folder per partition
+        guard.call(
+            lambda: write_error_zone(dead, lake.error_zone(ctx.source, ctx.run_id)),
+            what=f"mirror the dead letters of batch {batch.seq} to the error zone",
+        )
+    hook("dead_letter_write")
+    return written
 
 
 def _write_once(

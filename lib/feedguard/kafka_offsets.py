@@ -23,10 +23,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import KafkaTimeoutError, UnknownTopicOrPartitionError, for_code
 from kafka.structs import OffsetAndMetadata
 
 from feedguard.errors import EXIT_USAGE, FeedguardError, UsageError
+
+DEFAULT_SESSION_TIMEOUT_MS = 10_000  # kafka-python's default
 
 
 class UnknownTopicError(FeedguardError, LookupError):
@@ -197,20 +200,53 @@ def offsets_json(topic: str, offsets: Mapping[int, int]) -> str:
 
 
 def _consumer(bootstrap: str, group_id: str | None, timeout_ms: int) -> KafkaConsumer:
+    """A consumer that never joins its group (kafka-python: session < request timeout, heartbeat below)."""
+    request_timeout_ms = max(timeout_ms, 1000) + 500
+    session_timeout_ms = min(DEFAULT_SESSION_TIMEOUT_MS, request_timeout_ms - 1)
     return KafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=group_id,
         enable_auto_commit=False,
-        request_timeout_ms=max(timeout_ms, 1000) + 500,
+        request_timeout_ms=request_timeout_ms,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=session_timeout_ms // 3,
         client_id="feedguard-offsets",
     )
 
 
-def _partitions(consumer: KafkaConsumer, topic: str) -> list[TopicPartition]:
+def topic_partitions(
+    consumer: KafkaConsumer, topic: str, bootstrap: str, timeout_ms: int
+) -> list[TopicPartition]:
+    """The topic's partitions; a missing topic is exit 2, a broker that does not answer is transient.
+
+    kafka-python returns no partitions both for a topic that does not exist and for a metadata request
+    the broker never answered (it went away after the consumer connected): the admin API tells them apart.
+    """
     partitions = consumer.partitions_for_topic(topic)
-    if not partitions:
-        raise UnknownTopicError(f"topic {topic!r} does not exist on the broker")
-    return [TopicPartition(topic, p) for p in sorted(partitions)]
+    if partitions:
+        return [TopicPartition(topic, p) for p in sorted(partitions)]
+    if topic_exists(bootstrap, topic, timeout_ms=timeout_ms):
+        raise KafkaTimeoutError(f"the broker did not answer the metadata request for topic {topic!r}")
+    raise UnknownTopicError(f"topic {topic!r} does not exist on the broker {bootstrap}")
+
+
+def topic_exists(bootstrap: str, topic: str, *, timeout_ms: int = 10_000) -> bool:
+    """True when the broker lists ``topic``; raises kafka-python's errors when it cannot be asked."""
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        request_timeout_ms=max(timeout_ms, 1000) + 500,
+        client_id="feedguard-offsets",
+    )
+    try:
+        (described,) = admin.describe_topics([topic])
+    finally:
+        admin.close()
+    code = int(described["error_code"])
+    if code == UnknownTopicOrPartitionError.errno:
+        return False
+    if code:
+        raise for_code(code)(f"describe topic {topic!r}")
+    return bool(described["partitions"])
 
 
 def fetch_offsets(
@@ -223,7 +259,7 @@ def fetch_offsets(
     """
     consumer = _consumer(bootstrap, None, timeout_ms)
     try:
-        tps = _partitions(consumer, topic)
+        tps = topic_partitions(consumer, topic, bootstrap, timeout_ms)
         earliest = consumer.beginning_offsets(tps)
         latest = consumer.end_offsets(tps)
         return ({tp.partition: earliest[tp] for tp in tps}, {tp.partition: latest[tp] for tp in tps})
@@ -238,7 +274,7 @@ def fetch_group_offsets(
     consumer = _consumer(bootstrap, group_id, timeout_ms)
     try:
         result: dict[int, int] = {}
-        for tp in _partitions(consumer, topic):
+        for tp in topic_partitions(consumer, topic, bootstrap, timeout_ms):
             offset = consumer.committed(tp, timeout_ms=timeout_ms)
             if offset is not None:
                 result[tp.partition] = offset

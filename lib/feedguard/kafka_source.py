@@ -69,6 +69,7 @@ def kafka_read_options(
         "kafka.request.timeout.ms": timeout,
         "kafka.default.api.timeout.ms": timeout,
         "kafka.session.timeout.ms": timeout,
+        "kafka.heartbeat.interval.ms": str(max(1, timeout_ms // 3)),  # must stay below the session timeout
         "kafka.client.id": "feedguard-kafka-ingest",
         "fetchOffset.numRetries": "2",
         "fetchOffset.retryIntervalMs": "500",
