@@ -32,6 +32,7 @@ def _contracts_diff(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     from feedguard.lake import Lake
+    from feedguard.lease import hold_lease
     from feedguard.lifecycle import close_run, recover_inflight
     from feedguard.registry import load_versions, select_version
     from feedguard.replay import ReplayFilter, run_replay
@@ -46,9 +47,11 @@ def _replay(args: argparse.Namespace) -> int:
     since = dt.date.fromisoformat(args.since) if args.since else None
     lake = Lake(args.lake)
     spark = build_session("feedguard-replay")
-    recover_inflight(spark, lake, contract.source, contract.dataset)
-    summary = run_replay(spark, contract, lake, ctx, ReplayFilter(args.run_id, args.error_type, since))
-    close_run(spark, lake, summary)
+    # A replay changes the feed's tables: it holds the feed's lease like an ingest run does.
+    with hold_lease(lake.lease(contract.source, contract.dataset), run_id, feed=contract.key):
+        recover_inflight(spark, lake, contract.source, contract.dataset)
+        summary = run_replay(spark, contract, lake, ctx, ReplayFilter(args.run_id, args.error_type, since))
+        close_run(spark, lake, summary)
     print(
         json.dumps(
             {k: summary[k] for k in ("run_id", "records_read", "records_valid", "records_dead_lettered")}

@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import tempfile
 from typing import Any
 from urllib.parse import unquote
 
+from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from feedguard.contract import Contract, load_contract
 from feedguard.evolution import diff_contracts
@@ -73,6 +76,10 @@ def run_file_job(
     ``on_step`` is called before each step (after the lease check).
     """
     feed = versions[0]
+    finished = finished_runs(spark, lake, run_id)
+    if finished:
+        log.warning("run %s already finished: nothing to do (a retry of a run that completed)", run_id)
+        return finished
     with hold_lease(
         lake.lease(feed.source, feed.dataset),
         run_id,
@@ -85,6 +92,20 @@ def run_file_job(
             job_name=job_name, input_path=input_path, run_id=run_id, pinned_version=pinned_version,
             reprocess=reprocess, expectations_dir=expectations_dir,
         )  # fmt: skip
+
+
+def finished_runs(spark: SparkSession, lake: Lake, run_id: str) -> list[dict[str, Any]]:
+    """The summaries of ``run_id`` (and its per-version runs) when it already finished."""
+    if not DeltaTable.isDeltaTable(spark, lake.runs):
+        return []
+    rows = (
+        spark.read.format("delta")
+        .load(lake.runs)
+        .where((F.col("run_id") == run_id) | F.col("run_id").startswith(f"{run_id}-v"))
+        .select("summary_json")
+        .collect()
+    )
+    return [json.loads(r[0]) for r in rows]
 
 
 def _checked_steps(lease: Lease, on_step: StepHook) -> StepHook:

@@ -116,7 +116,13 @@ def plan_files(
         if last and not reprocess and not retry and (last.size, last.mtime) == (info.size, info.mtime):
             plan.unchanged.append(info.uri)
             continue
-        digest = sha256_of(info)
+        try:
+            digest = sha256_of(info)
+        except OSError:  # unreadable now: the run's checks report it and the next run tries again
+            plan.todo.append(info)
+            if runs:
+                plan.supersedes[info.uri] = sorted({e.run_id for e in runs})
+            continue
         plan.sha256[info.uri] = digest
         if last and not reprocess and not retry and last.sha256 == digest:
             plan.unchanged.append(info.uri)
