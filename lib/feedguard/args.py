@@ -4,6 +4,10 @@ Glue passes ``--NAME value`` pairs plus reserved flags of its own (``--JOB_ID``,
 ``--job-bookmark-option``, ``--TempDir`` ...). ``awsglue.utils.getResolvedOptions`` resolves
 required names and tolerates the reserved ones; optional names are resolved only when present
 (the usual Glue idiom), so the same flags work under Glue, ``spark-submit`` and AWS Batch.
+Glue's resolver ignores every other flag, so a mistyped one (``--reprocesss``) would be dropped
+silently: a flag that is neither the job's nor one of Glue's special parameters
+(:data:`GLUE_PARAMETERS`, ``--enable-*``, ``--continuous-log-*``) is a usage error (exit 2) that
+names the closest known flag.
 
 Example::
 
@@ -12,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +25,22 @@ from awsglue.utils import GlueArgumentError, getResolvedOptions
 
 from feedguard.errors import UsageError
 
+# The special parameters AWS Glue passes to a job script (docs: "Using job parameters in AWS Glue jobs",
+# and awsglue.job.Job's reserved options), without the leading "--"; plus every name with a prefix below.
+GLUE_PARAMETERS = frozenset(
+    {
+        "JOB_ID", "JOB_RUN_ID", "JOB_NAME", "SECURITY_CONFIGURATION", "TempDir", "RedshiftTempDir",
+        "job-bookmark-option", "job-bookmark-from", "job-bookmark-to", "continuation-option",
+        "encryption-type", "additional-python-modules", "python-modules-installer-option",
+        "auto-scale-within-microbatch", "class", "conf", "custom-logGroup-prefix",
+        "customer-driver-env-vars", "customer-executor-env-vars", "datalake-formats", "disable-proxy-v2",
+        "executor-cores", "extra-files", "extra-jars", "extra-py-files", "job-language", "scriptLocation",
+        "spark-event-logs-path", "use-postgres-driver", "user-jars-first", "write-shuffle-files-to-s3",
+        "write-shuffle-spills-to-s3",
+    }
+)  # fmt: skip
+GLUE_PREFIXES = ("enable-", "continuous-log-")
+GLUE_FLAG_LIKE_VALUES = frozenset({"python-modules-installer-option"})  # its value is pip's options
 TRUE_WORDS = {"true", "1", "yes", "y", "on"}
 FALSE_WORDS = {"false", "0", "no", "n", "off"}
 
@@ -60,9 +81,13 @@ FILE_JOB_ARGS = JobArgs(
 
 
 def _normalise_flags(argv: Sequence[str], flags: Sequence[str]) -> list[str]:
-    """``--reprocess`` alone becomes ``--reprocess true``; ``--strict-metrics`` spelt either way."""
+    """``--name=value`` becomes ``--name value``; ``--reprocess`` alone becomes ``--reprocess true``;
+    ``--strict-metrics`` is spelt either way."""
+    items: list[str] = []
+    for item in argv:
+        flag, sep, value = item.partition("=")
+        items += [flag, value] if sep and item.startswith("--") else [item]
     out: list[str] = []
-    items = list(argv)
     for index, item in enumerate(items):
         name = item[2:].replace("-", "_") if item.startswith("--") else None
         if name in flags:
@@ -75,6 +100,42 @@ def _normalise_flags(argv: Sequence[str], flags: Sequence[str]) -> list[str]:
     return out
 
 
+def is_platform_flag(name: str) -> bool:
+    """True for a special parameter of AWS Glue (``name`` without its leading ``--``)."""
+    return name in GLUE_PARAMETERS or name.startswith(GLUE_PREFIXES)
+
+
+def reject_unknown_flags(args: Sequence[str], spec: JobArgs) -> None:
+    """A usage error for the first flag that is neither the job's nor Glue's, naming the closest one.
+
+    Values are not flags: only the value of a Glue parameter in :data:`GLUE_FLAG_LIKE_VALUES` may
+    start with ``--`` (``--python-modules-installer-option --no-index``).
+    """
+    known = set(spec.names)
+    skip_next = False
+    for item in args[1:]:
+        if skip_next or not item.startswith("--"):
+            skip_next = False
+            continue
+        name = item[2:]
+        skip_next = name in GLUE_FLAG_LIKE_VALUES
+        if name not in known and not is_platform_flag(name):
+            raise UsageError(unknown_flag_message(name, spec))
+
+
+def unknown_flag_message(name: str, spec: JobArgs) -> str:
+    """``unknown flag --reprocesss: did you mean --reprocess?`` (or the job's flags when nothing is close)."""
+    ours = [n for n in spec.names if n != "JOB_NAME"]
+    candidates = {n.replace("_", "-").lower(): n for n in (*ours, *sorted(GLUE_PARAMETERS))}
+    close = difflib.get_close_matches(name.replace("_", "-").lower(), list(candidates), n=1, cutoff=0.6)
+    hint = (
+        f"did you mean --{candidates[close[0]]}?"
+        if close
+        else "this job's flags: " + ", ".join(f"--{n}" for n in ours)
+    )
+    return f"bad job arguments: unknown flag --{name}: {hint}"
+
+
 def _bool(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in TRUE_WORDS:
@@ -85,8 +146,10 @@ def _bool(name: str, value: str) -> bool:
 
 
 def resolve_args(argv: Sequence[str], spec: JobArgs) -> dict[str, Any]:
-    """Resolve ``argv`` (``argv[0]`` is the program) against ``spec``; unknown flags pass through."""
+    """Resolve ``argv`` (``argv[0]`` is the program) against ``spec``; Glue's own flags pass through,
+    unknown ones are a :class:`UsageError`."""
     args = _normalise_flags(argv, spec.flags)
+    reject_unknown_flags(args, spec)
     present = {a[2:] for a in args[1:] if a.startswith("--")}
     wanted = [*spec.required, *[n for n in (*spec.optional, *spec.flags) if n in present]]
     try:
