@@ -6,8 +6,8 @@ still holds it before each commit. Another run finds the lease held and waits (`
 or stops with exit 75 (retry later); a lease whose heartbeat stopped (the holder died) expires and is
 taken over, and only then does the new holder undo the dead run's partial output.
 
-Taking a lease is a compare-and-swap on the lease file: ``O_CREAT | O_EXCL`` and an atomic rename on a
-local disk, S3 conditional writes (``If-None-Match`` / ``If-Match``) on ``s3://``.
+Taking a lease is a compare-and-swap on the lease file: under an exclusive ``flock`` on a local disk, S3
+conditional writes (``If-None-Match`` / ``If-Match``) on ``s3://``.
 
 Example::
 
@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -25,7 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -76,12 +77,22 @@ class LeaseStore(Protocol):
 
 
 class LocalLeaseStore:
-    """A lease file on a local (or shared POSIX) disk."""
+    """A lease file on a local disk; every change happens under an exclusive ``flock`` of a lock file."""
 
     def __init__(self, path: str) -> None:
         self.path = local_path(path)
 
-    def read(self) -> tuple[LeaseRecord, str] | None:
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(f".{self.path.name}.lock"), "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _read(self) -> tuple[LeaseRecord, str] | None:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -92,40 +103,34 @@ class LocalLeaseStore:
             # A half-written lease (its writer died mid-write) holds nothing: treat it as expired.
             return LeaseRecord("?", "?", "?", 0, 0.0, 0.0, 0.0), text
 
-    def create(self, record: LeaseRecord) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def _write(self, record: LeaseRecord) -> None:
         tmp = self.path.with_name(f".{self.path.name}.{record.token}")
         tmp.write_text(record.to_text(), encoding="utf-8")
-        try:
-            os.link(tmp, self.path)  # atomic, fails if the lease exists: the whole file appears at once
+        os.replace(tmp, self.path)
+
+    def read(self) -> tuple[LeaseRecord, str] | None:
+        return self._read()
+
+    def create(self, record: LeaseRecord) -> bool:
+        with self._locked():
+            if self._read() is not None:
+                return False
+            self._write(record)
             return True
-        except FileExistsError:
-            return False
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def replace(self, record: LeaseRecord, version: str) -> bool:
-        # Move the current lease aside (atomic: one of several racers wins), check it is the one we
-        # read, then create ours. A loser finds the file gone and reports failure.
-        aside = self.path.with_name(f".{self.path.name}.old-{record.token}")
-        try:
-            os.rename(self.path, aside)
-        except FileNotFoundError:
-            return False
-        moved = aside.read_text(encoding="utf-8")
-        if moved != version:
-            # Someone renewed or took it meanwhile: put theirs back and give up.
-            with suppress(FileExistsError):
-                os.link(aside, self.path)
-            aside.unlink(missing_ok=True)
-            return False
-        aside.unlink(missing_ok=True)
-        return self.create(record)
+        with self._locked():
+            current = self._read()
+            if current is None or current[1] != version:
+                return False
+            self._write(record)
+            return True
 
     def delete(self, version: str) -> None:
-        current = self.read()
-        if current is not None and current[1] == version:
-            self.path.unlink(missing_ok=True)
+        with self._locked():
+            current = self._read()
+            if current is not None and current[1] == version:
+                self.path.unlink(missing_ok=True)
 
 
 class S3LeaseStore:
