@@ -21,6 +21,9 @@ CITIES = ("Berlin", "Hamburg", "Munich", "Cologne", "Leipzig")
 STATUSES = ("placed", "accepted", "preparing", "delivered", "cancelled")
 PAYMENTS = ("card", "cash", "wallet", "voucher")
 ORDER_STATUSES = ("completed", "cancelled", "refunded")
+ID_BLOCK = 100_000  # each sample file's order ids start at a multiple of this (1, 100_001, 200_001, ...)
+MEALDASH_LATE_BLOCK = 5  # the late MealDash file starts at block 5 (MD0500001) unless the main file is longer
+MAX_RECORDS = 5_000_000  # keeps every id inside the contracts' patterns (QB-8 digits, MD7 digits)
 MEALDASH_HEADER = (
     "order_id,menu_id,quantity,price,promotion_id,payment_method,order_status,customer_phone,order_datetime"
 )
@@ -171,33 +174,61 @@ def _summary(feeds: list[Feed]) -> dict[str, Any]:
     }
 
 
+def id_block(records: int) -> int:
+    """The id range of one sample file: ``ID_BLOCK``, or ``records`` rounded up to a multiple of it.
+
+    >>> id_block(200), id_block(100_000), id_block(250_000)
+    (100000, 100000, 300000)
+    """
+    return max(1, -(-records // ID_BLOCK)) * ID_BLOCK
+
+
+def first_order_ids(records: int) -> dict[str, int]:
+    """The first order id of each sample file: the files' id ranges never overlap.
+
+    The defaults (``records`` up to 100,000) keep the historical starts, so the default sample is
+    unchanged; longer files move the later ranges up instead of running into them.
+    """
+    if not 1 <= records <= MAX_RECORDS:
+        raise ValueError(f"records must be between 1 and {MAX_RECORDS:,}, got {records:,}")
+    block = id_block(records)
+    return {
+        "quickbite_jsonl": 1,
+        "quickbite_gzip": block + 1,
+        "quickbite_array": 2 * block + 1,
+        "mealdash_csv": 1,
+        "mealdash_late": max(MEALDASH_LATE_BLOCK * ID_BLOCK, block) + 1,
+    }
+
+
 def write_samples(
     out: Path, *, seed: int = 7, records: int = 200, day: dt.date | None = None
 ) -> dict[str, Any]:
     """Write the sample feeds under ``out``; return (and write) the expected counts."""
     day = day or dt.date(2026, 11, 28)
+    first = first_order_ids(records)
     rng = random.Random(seed)
     qb_dir, md_dir = out / "quickbite", out / "mealdash"
     qb_dir.mkdir(parents=True, exist_ok=True)
     md_dir.mkdir(parents=True, exist_ok=True)
 
-    jsonl = quickbite_lines(rng, records, 1, day, fault_every=20)
+    jsonl = quickbite_lines(rng, records, first["quickbite_jsonl"], day, fault_every=20)
     (qb_dir / f"orders_{day:%Y%m%d}_01.jsonl").write_text("\n".join(jsonl.lines) + "\n", encoding="utf-8")
-    gz = quickbite_lines(rng, records // 2, 100_001, day, fault_every=25)
+    gz = quickbite_lines(rng, records // 2, first["quickbite_gzip"], day, fault_every=25)
     with gzip.open(qb_dir / f"orders_{day:%Y%m%d}_02.jsonl.gz", "wt", encoding="utf-8") as handle:
         handle.write("\n".join(gz.lines) + "\n")
     array = Feed()
-    for n in range(200_001, 200_001 + records // 4):
+    for n in range(first["quickbite_array"], first["quickbite_array"] + records // 4):
         array.add(_dumps(quickbite_order(rng, n, day)))
     (qb_dir / f"orders_{day:%Y%m%d}_03.json").write_text(
         "[\n" + ",\n".join("  " + line for line in array.lines) + "\n]\n", encoding="utf-8"
     )
 
-    csv_feed = mealdash_lines(rng, records, 1, day, fault_every=15)
+    csv_feed = mealdash_lines(rng, records, first["mealdash_csv"], day, fault_every=15)
     (md_dir / f"orders_{day:%Y%m%d}.csv").write_text(
         MEALDASH_HEADER + "\n" + "\n".join(csv_feed.lines) + "\n", encoding="utf-8"
     )
-    crlf = mealdash_lines(rng, records // 4, 500_001, day, fault_every=0)
+    crlf = mealdash_lines(rng, records // 4, first["mealdash_late"], day, fault_every=0)
     (md_dir / f"orders_{day:%Y%m%d}_late.csv").write_bytes(
         ("\ufeff" + MEALDASH_HEADER + "\r\n" + "\r\n".join(crlf.lines) + "\r\n").encode("utf-8")
     )
@@ -258,8 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", default="samples", help="folder to write the sample feeds to")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--records", type=int, default=200, help="records per main file")
+    parser.add_argument(
+        "--records", type=int, default=200, help=f"records per main file (1 to {MAX_RECORDS:,})"
+    )
     args = parser.parse_args(argv)
+    if not 1 <= args.records <= MAX_RECORDS:
+        parser.error(f"--records must be between 1 and {MAX_RECORDS:,}, got {args.records:,}")
     expected = write_samples(Path(args.out), seed=args.seed, records=args.records)
     print(json.dumps(expected, indent=2))
     return 0
