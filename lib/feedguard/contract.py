@@ -21,6 +21,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from feedguard.errors import ContractError
+from feedguard.limits import (
+    MAX_COMPRESSION_RATIO,
+    MAX_CSV_COLUMNS,
+    MAX_DECOMPRESSED_BYTES,
+    MAX_NESTING_DEPTH,
+    MAX_RECORD_BYTES,
+)
 
 PRIMITIVE_TYPES = ("string", "integer", "long", "double", "boolean", "date", "timestamp")
 DECIMAL_RE = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
@@ -28,6 +35,20 @@ FIELD_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CONTRACT_FILE_RE = re.compile(r"^(?P<dataset>[a-z0-9_]+)\.v(?P<version>\d+)\.ya?ml$")
 
 Compatibility = Literal["BACKWARD", "FORWARD", "FULL", "NONE"]
+# Text encodings a contract may declare (``utf-16``/``utf-32``: the byte-order mark decides, else
+# big-endian); the reader decodes them exactly and keeps the original bytes of every dead letter.
+Encoding = Literal[
+    "utf-8",
+    "us-ascii",
+    "iso-8859-1",
+    "windows-1252",
+    "utf-16",
+    "utf-16le",
+    "utf-16be",
+    "utf-32",
+    "utf-32le",
+    "utf-32be",
+]
 
 
 class _Strict(BaseModel):
@@ -62,6 +83,16 @@ class Thresholds(_Strict):
     intermittent_max_ratio: float = Field(0.2, ge=0, le=1)
     signature_share: float = Field(0.8, ge=0, le=1)
     min_records_for_structural: int = Field(5, ge=1)
+
+
+class Limits(_Strict):
+    """Caps on hostile input (see :mod:`feedguard.limits`); each may be overridden per contract."""
+
+    max_decompressed_bytes: int = Field(MAX_DECOMPRESSED_BYTES, ge=1)
+    max_compression_ratio: float = Field(MAX_COMPRESSION_RATIO, gt=1)
+    max_record_bytes: int = Field(MAX_RECORD_BYTES, ge=1, le=(1 << 31) - 1)
+    max_csv_columns: int = Field(MAX_CSV_COLUMNS, ge=1, le=MAX_CSV_COLUMNS)
+    max_nesting_depth: int = Field(MAX_NESTING_DEPTH, ge=1, le=MAX_NESTING_DEPTH)
 
 
 class FieldSpec(_Strict):
@@ -138,6 +169,8 @@ class Contract(_Strict):
     # compatibility mode above (an added optional field, say); a breaking change never is.
     auto_accept_compatible: bool = False
     thresholds: Thresholds = Thresholds()
+    encoding: Encoding = "utf-8"
+    limits: Limits = Limits()
     fields: tuple[FieldSpec, ...]
 
     @model_validator(mode="after")

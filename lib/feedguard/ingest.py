@@ -34,7 +34,7 @@ from feedguard.errors import (
     environment_problem,
 )
 from feedguard.evolution import diff_contracts
-from feedguard.file_checks import CheckedFile, check_file
+from feedguard.file_checks import CheckedFile, check_file, declared_encoding
 from feedguard.lake import Lake
 from feedguard.ledger import LEDGER_SCHEMA, FilePlan, ledger_entries, ledger_rows, plan_files
 from feedguard.lifecycle import recover_inflight, undo_run
@@ -253,7 +253,9 @@ def _check(run: _Run) -> list[CheckedFile]:
     checked = []
     for info in run.plan.todo:
         try:
-            checked.append(check_file(info))
+            checked.append(
+                check_file(info, declared=declared_encoding(run.contract), limits=run.contract.limits)
+            )
         except OSError as exc:
             detail = f"cannot read {info.uri}: {exc.strerror or exc}"
             run.problems.append(FileProblem(info.uri, "file_unreadable", detail))
@@ -268,7 +270,7 @@ def _ingest(
     """The steps of a run; returns (records read, valid written, dead letters written)."""
     run.step("check")
     checked = _check(run)
-    unreadable = [c for c in checked if c.readability in ("truncated_gzip", "binary")]
+    unreadable = [c for c in checked if not c.readable]
     readable = [c for c in checked if c.readability == "ok"]
     header_rejects = {
         c.info.uri: problem
@@ -457,6 +459,7 @@ def _write(run: _Run) -> tuple[Committed, Committed]:
                 commit_tag=f"{ctx.run_id}:dead_letter",
                 partition_by=("source", "ingest_date"),
                 replace_where=replace[1] if replace else None,
+                merge_schema=True,  # tables written before raw_bytes/raw_encoding gain them
             )
         run.step("write_error_zone")
         write_error_zone(frame, lake.error_zone(ctx.source, ctx.run_id))
@@ -604,6 +607,7 @@ def _failed(run: _Run, job_name: str, started: dt.datetime, exc: Exception) -> d
                 lake.dead_letter,
                 commit_tag=f"{ctx.run_id}:dead_letter",
                 partition_by=("source", "ingest_date"),
+                merge_schema=True,
             )
             append_delta(
                 _ledger_frame(

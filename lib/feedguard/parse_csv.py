@@ -30,6 +30,7 @@ from feedguard.checks import (
 )
 from feedguard.contract import Contract
 from feedguard.schema import CORRUPT_COLUMN, string_schema
+from feedguard.sources import source_error
 
 
 def csv_options(contract: Contract) -> dict[str, str]:
@@ -88,7 +89,7 @@ def csv_record_errors(contract: Contract) -> Column:
         "the record contains bytes that are not valid UTF-8 (shown as U+FFFD) or NUL characters",
     )
     shape = F.when(F.col("_p").getField(CORRUPT_COLUMN).isNotNull(), _shape_error(contract))
-    first = collect_errors([encoding, shape])
+    first = collect_errors([source_error(), encoding, shape])
     typed = {f.name: F.col(f.name) for f in contract.fields}
     rest = collect_errors([*_cast_errors(contract), *contract_checks(contract, typed)])
     return F.when(F.size(first) > 0, first).otherwise(without_shadowed_missing(rest))
@@ -107,7 +108,11 @@ def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
         header.alias("_header"),
     ).select(
         "*",
-        F.from_csv("_line", string_schema(contract).simpleString(), csv_options(contract)).alias("_p"),
+        # A line over a cap (``_doc_error``) is not parsed: past its maxColumns the parser fails the job.
+        F.when(
+            F.col("_doc_error").isNull(),
+            F.from_csv("_line", string_schema(contract).simpleString(), csv_options(contract)),
+        ).alias("_p"),
     )
     typed = parsed.select(
         "*",
@@ -122,7 +127,8 @@ def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
     for spec in contract.fields:
         cast_failed = cast_failed | (F.col("_p").getField(spec.name).isNotNull() & F.col(spec.name).isNull())
     may_be_bad = (
-        has_bad_chars(F.col("_line"))
+        F.col("_doc_error").isNotNull()
+        | has_bad_chars(F.col("_line"))
         | F.col("_p").getField(CORRUPT_COLUMN).isNotNull()
         | cast_failed
         | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})

@@ -29,11 +29,17 @@ from feedguard.checks import (
 )
 from feedguard.contract import Contract
 from feedguard.json_shape import shape_may_be_bad
+from feedguard.limit_checks import too_deeply_nested
 from feedguard.schema import CORRUPT_COLUMN, spark_schema
+from feedguard.sources import source_error
 
 
 def json_options(contract: Contract) -> dict[str, str]:
-    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN}
+    options = {
+        "mode": "PERMISSIVE",
+        "columnNameOfCorruptRecord": CORRUPT_COLUMN,
+        "maxNestingDepth": str(contract.limits.max_nesting_depth),
+    }
     if contract.timestamp_format:
         options["timestampFormat"] = contract.timestamp_format
     return options
@@ -86,7 +92,14 @@ def json_record_errors(contract: Contract) -> Column:
         None,
         "the record contains bytes that are not valid UTF-8 (shown as U+FFFD) or NUL characters",
     )
-    doc = error_if(F.col("_doc_error").isNotNull(), "malformed_json", None, F.col("_doc_error"))
+    doc = source_error()
+    cap = contract.limits.max_nesting_depth
+    depth = error_if(
+        F.col("_corrupt").isNotNull() & too_deeply_nested(F.col("_raw"), contract.limits),
+        "too_deeply_nested",
+        None,
+        f"the JSON nests deeper than {cap} levels (limits.max_nesting_depth)",
+    )
     structural = (
         F.when(
             ~syntax_ok,
@@ -121,7 +134,7 @@ def json_record_errors(contract: Contract) -> Column:
         F.array(error("type_mismatch", None, "a nested value does not match the contract type")),
     ).otherwise(specific)
     checks = collect_errors(contract_checks(contract, {f.name: F.col(f.name) for f in contract.fields}))
-    first = collect_errors([doc, encoding])
+    first = collect_errors([doc, encoding, depth])
     content = F.coalesce(structural, without_shadowed_missing(F.concat(fallback, checks)))
     return F.when(F.size(first) > 0, first).otherwise(content)
 

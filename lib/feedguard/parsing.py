@@ -38,13 +38,13 @@ class Parsed:
 
 def parse_files(spark: SparkSession, contract: Contract, files: list[CheckedFile]) -> Parsed:
     """Raw records of every file, flagged against the contract (lineage columns kept)."""
-    lines = [f.info.uri for f in files if contract.format == "csv" or f.layout == "lines"]
-    arrays = [f.info.uri for f in files if contract.format == "json" and f.layout == "array"]
+    lines = [f for f in files if contract.format == "csv" or f.layout == "lines"]
+    arrays = [f for f in files if contract.format == "json" and f.layout == "array"]
     frames = []
     if lines:
-        frames.append(read_lines(spark, lines))
+        frames.append(read_lines(spark, lines, contract))
     if arrays:
-        frames.append(read_json_arrays(spark, arrays))
+        frames.append(read_json_arrays(spark, arrays, contract))
     raw = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
     if contract.format == "csv":
         return Parsed(raw.transform(flag_csv_records, contract), csv_record_errors(contract), CSV_SCRATCH)
@@ -85,8 +85,11 @@ class Measured:
 
 
 def keep_raw_of_flagged_records(df: DataFrame) -> DataFrame:
-    """Drop the raw text of records that certainly pass before caching: only dead letters need it."""
-    return df.withColumn("_raw", F.when(F.coalesce(F.col("_maybe_bad"), F.lit(True)), F.col("_raw")))
+    """Drop the raw text and bytes of records that certainly pass before caching: dead letters need them."""
+    flagged = F.coalesce(F.col("_maybe_bad"), F.lit(True))
+    return df.withColumn("_raw", F.when(flagged, F.col("_raw"))).withColumn(
+        "_raw_bytes", F.when(flagged, F.col("_raw_bytes"))
+    )
 
 
 def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool = False) -> Measured:

@@ -19,10 +19,12 @@ from pyspark.sql import types as T
 
 from feedguard.contract import Contract
 from feedguard.errors import ConservationError, UsageError
+from feedguard.file_checks import ENCODINGS
 from feedguard.lake import Lake
+from feedguard.limit_checks import record_limit_error
 from feedguard.parse_csv import parse_csv_records
 from feedguard.parse_json import parse_json_records
-from feedguard.routing import RunContext, error_type, records, valid_rows
+from feedguard.routing import DEAD_LETTER_SCHEMA, RunContext, error_type, records, valid_rows
 from feedguard.runlog import iso, mark_inflight, run_header, utc_now
 from feedguard.sinks import append_delta
 
@@ -56,7 +58,27 @@ def open_dead_letters(spark: SparkSession, lake: Lake, contract: Contract, chose
         condition &= F.col("ingest_date") >= F.lit(chosen.since)
     if chosen.source_file:
         condition &= F.col("source_file") == chosen.source_file
-    return spark.read.format("delta").load(lake.dead_letter).where(condition)
+    table = spark.read.format("delta").load(lake.dead_letter)
+    for column in DEAD_LETTER_SCHEMA.fields:  # a table written before a column was added lacks it
+        if column.name not in table.columns:
+            table = table.withColumn(column.name, F.lit(None).cast(column.dataType))
+    return table.where(condition)
+
+
+def original_text() -> Column:
+    """A dead letter's text as the reader first saw it, from its input bytes when it has them.
+
+    Bytes that are not valid UTF-8 come back as they were (the parsers flag them again); text in
+    another encoding is decoded again (without its byte-order mark), as the reader decoded it.
+    """
+    text: Column = F.when(F.col("raw_bytes").isNull(), F.col("raw_text")).when(
+        F.col("raw_encoding") == "utf-8", F.col("raw_bytes").cast(T.StringType())
+    )
+    for name, encoding in ENCODINGS.items():
+        if name != "utf-8":
+            decoded = F.decode("raw_bytes", encoding.java)
+            text = text.when(F.col("raw_encoding") == name, F.regexp_replace(decoded, "^\ufeff", ""))
+    return text.otherwise(F.col("raw_text"))
 
 
 def run_replay(
@@ -71,10 +93,17 @@ def run_replay(
         F.col("source_file").alias("_source_file"),
         F.lit(1).cast(T.LongType()).alias("_block_start"),
         (F.coalesce("source_line", F.lit(1)) - 1).cast(T.LongType()).alias("_row_in_block"),
-        F.col("raw_text").alias("_raw"),
-        F.lit(None).cast(T.StringType()).alias("_doc_error"),
+        original_text().alias("_raw"),
+        F.col("raw_bytes"),
         F.col("run_id").alias("_dl_run_id"),
         F.col("error_type").alias("_dl_error_type"),
+    ).select(
+        "*",
+        record_limit_error(
+            F.octet_length(F.coalesce("raw_bytes", F.col("_raw").cast(T.BinaryType()))),
+            F.col("_raw"),
+            contract,
+        ).alias("_doc_error"),
     )
     parsed = (
         parser(raw, contract)

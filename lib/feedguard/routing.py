@@ -34,6 +34,10 @@ DEAD_LETTER_SCHEMA = T.StructType(
         T.StructField("resolved_at", T.TimestampType(), True),
         T.StructField("resolved_by_contract_version", T.IntegerType(), True),
         T.StructField("replay_run_id", T.StringType(), True),
+        # The input bytes when ``raw_text`` is not them (bytes that are not valid UTF-8, text in
+        # another encoding), and their encoding; NULL when raw_text's UTF-8 bytes are the input.
+        T.StructField("raw_bytes", T.BinaryType(), True),
+        T.StructField("raw_encoding", T.StringType(), True),
     ]
 )
 LINEAGE_OUT = ("_source_file", "_source_line", "_run_id", "_ingested_at", "_contract_version")
@@ -122,10 +126,39 @@ def _describe_errors() -> Column:
     )
 
 
+def not_utf8(text: Column) -> Column:
+    """True when a string holds bytes that are not valid UTF-8 (Spark keeps a text line's bytes as read)."""
+    return F.decode(text.cast(T.BinaryType()), "UTF-8") != text
+
+
+def exact_raw(df: DataFrame) -> tuple[Column, Column, Column]:
+    """(raw_text, raw_bytes, raw_encoding) of a record: valid UTF-8 text, and the input bytes when
+    they are not that text's UTF-8 bytes (``_raw_bytes`` of the reader, or ``_raw`` itself when it
+    holds bytes that are not UTF-8: its text then shows them as U+FFFD)."""
+    raw = F.col("_raw")
+    known: Column = F.col("_raw_bytes") if "_raw_bytes" in df.columns else F.lit(None).cast(T.BinaryType())
+    encoding: Column = F.col("_encoding") if "_encoding" in df.columns else F.lit(None).cast(T.StringType())
+    invalid = known.isNull() & not_utf8(raw)
+    text = F.when(invalid, F.decode(raw.cast(T.BinaryType()), "UTF-8")).otherwise(raw)
+    exact = F.when(invalid, raw.cast(T.BinaryType())).otherwise(known)
+    return text, exact, F.when(invalid, F.lit("utf-8")).otherwise(encoding)
+
+
+def _error_detail(df: DataFrame) -> Column:
+    """The errors, and for an array element the line of the file it starts on."""
+    if "_element_line" not in df.columns:
+        return _describe_errors()
+    where = F.format_string(
+        " (array element %d, from line %d)", F.col("_source_line"), F.col("_element_line")
+    )
+    return F.concat(_describe_errors(), F.coalesce(where, F.lit("")))
+
+
 def dead_letter_rows(df: DataFrame, ctx: RunContext) -> DataFrame:
-    """Records with an error, in the dead-letter schema, with their exact raw text."""
+    """Records with an error, in the dead-letter schema, with their exact raw text (and bytes)."""
     ingested = _ingested_at(ctx)
     bad = df.where(F.col("_error_type").isNotNull())
+    raw_text, raw_bytes, raw_encoding = exact_raw(df)
     return bad.select(
         F.lit(ctx.source).alias("source"),
         F.lit(ctx.dataset).alias("dataset"),
@@ -133,9 +166,9 @@ def dead_letter_rows(df: DataFrame, ctx: RunContext) -> DataFrame:
         F.lit(ctx.run_id).alias("run_id"),
         F.col("_source_file").alias("source_file"),
         F.col("_source_line").alias("source_line"),
-        F.col("_raw").alias("raw_text"),
+        raw_text.alias("raw_text"),
         F.col("_error_type").alias("error_type"),
-        _describe_errors().alias("error_detail"),
+        _error_detail(df).alias("error_detail"),
         F.col("_errors").getItem(0).getField("field").alias("error_field"),
         *[
             F.lit(None).cast(f.dataType).alias(f.name)
@@ -148,4 +181,6 @@ def dead_letter_rows(df: DataFrame, ctx: RunContext) -> DataFrame:
         F.lit(None).cast(T.TimestampType()).alias("resolved_at"),
         F.lit(None).cast(T.IntegerType()).alias("resolved_by_contract_version"),
         F.lit(None).cast(T.StringType()).alias("replay_run_id"),
+        raw_bytes.alias("raw_bytes"),
+        raw_encoding.alias("raw_encoding"),
     )

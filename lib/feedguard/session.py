@@ -127,6 +127,10 @@ def build_session(
     builder = with_conf(builder, BASE_CONF)
     builder = with_conf(builder, conf or {})
     spark = builder.getOrCreate()
+    if not os.environ.get("PYSPARK_PYTHON"):
+        # The conf above reaches workers only through spark-submit's launcher; under plain ``python``
+        # PySpark takes the workers' interpreter from here (else ``python3`` on the PATH).
+        spark.sparkContext.pythonExec = sys.executable
     require_delta(spark)
     return spark
 

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
+from feedguard.file_checks import ENCODINGS
 from feedguard.storage import copy_file, join
+
+WIDE_ENCODINGS = tuple(name for name, e in ENCODINGS.items() if e.unit > 1)
 
 HISTORY_PAGE = 20  # commits read per look into a table's history (doubled until the search is done)
 
@@ -100,22 +104,46 @@ def append_delta(
     ).rows
 
 
-def write_error_zone(dead_letters: DataFrame, target: str) -> None:
-    """The bad lines as plain text, one folder per source file, in line order."""
+def _error_zone_lines(dead_letters: DataFrame, target: str, newline: str) -> None:
+    """One text write: each record's exact bytes, then ``newline``; only the files written are replaced."""
+    exact = F.coalesce(F.col("raw_bytes"), F.col("raw_text").cast(T.BinaryType()))
     (
-        dead_letters.where(F.col("raw_text").isNotNull())
-        .select(
+        dead_letters.select(
             F.regexp_extract("source_file", r"([^/]+)$", 1).alias("file"),
             "source_line",
-            "raw_text",
+            exact.cast(T.StringType()).alias("raw"),  # the bytes as they are: the text writer copies them
         )
         .repartition("file")
         .sortWithinPartitions("file", "source_line")
-        .select("file", "raw_text")
+        .select("file", "raw")
         .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .option("lineSep", newline)
         .partitionBy("file")
         .text(target)
     )
+
+
+def write_error_zone(dead_letters: DataFrame, target: str) -> None:
+    """The bad records byte for byte as in their input, one folder per source file, in line order.
+
+    Each record is followed by a newline in its file's encoding (``0A 00`` in UTF-16LE), so a bad
+    line of a UTF-16 file is mirrored as UTF-16. Files in UTF-16/32 take one more write each.
+    """
+    with_text = dead_letters.where(F.col("raw_text").isNotNull())
+    wide = [
+        name
+        for (name,) in with_text.where(F.col("raw_encoding").isin(*WIDE_ENCODINGS))
+        .select("raw_encoding")
+        .distinct()
+        .collect()
+    ]
+    narrow = F.coalesce(~F.col("raw_encoding").isin(*wide), F.lit(True)) if wide else F.lit(True)
+    _error_zone_lines(with_text.where(narrow), target, "\n")
+    for name in wide:
+        _error_zone_lines(
+            with_text.where(F.col("raw_encoding") == name), target, ENCODINGS[name].newline.decode("latin-1")
+        )
 
 
 def quarantine_file(uri: str, target_dir: str) -> str:
