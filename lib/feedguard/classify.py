@@ -61,7 +61,7 @@ def header_problem(contract: Contract, first_line: str | None) -> HeaderProblem 
     """What is wrong with a CSV header, or None when it matches the contract exactly."""
     if contract.format != "csv" or not contract.csv.header or first_line is None:
         return None
-    expected = list(contract.field_names)
+    expected = [f.delivered_name for f in contract.fields]
     opts = contract.csv
     found = _split_header(first_line, opts.delimiter, opts.quote)
     delimiter = opts.delimiter

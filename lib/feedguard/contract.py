@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -97,6 +98,9 @@ class Limits(_Strict):
 
 class FieldSpec(_Strict):
     name: str
+    # The CSV header text when it is not a valid field name (``customer phone``): the header check
+    # expects it in place of ``name``. JSON keys must equal field names (no mapping).
+    source_name: str | None = None
     type: str
     required: bool = False
     description: str | None = None
@@ -147,6 +151,11 @@ class FieldSpec(_Strict):
         return self
 
     @property
+    def delivered_name(self) -> str:
+        """The name the producer delivers (the CSV header text)."""
+        return self.name if self.source_name is None else self.source_name
+
+    @property
     def is_numeric(self) -> bool:
         return self.type in ("integer", "long", "double") or bool(DECIMAL_RE.match(self.type))
 
@@ -186,6 +195,8 @@ class Contract(_Strict):
             raise ValueError("effective_to must be after effective_from")
         if self.format == "csv" and any(f.type in ("struct", "array") for f in self.fields):
             raise ValueError("a CSV contract cannot have struct or array fields")
+        if self.format != "csv" and any(f.source_name is not None for f in _walk(self.fields)):
+            raise ValueError("source_name maps CSV header names only; JSON keys must equal field names")
         if self.version_field is not None and self.version_field not in names:
             raise ValueError(f"version_field {self.version_field!r} is not a field")
         return self
@@ -214,6 +225,14 @@ class Contract(_Strict):
 
     def is_effective_on(self, day: dt.date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
+
+
+def _walk(specs: tuple[FieldSpec, ...]) -> Iterator[FieldSpec]:
+    """Every field spec, nested struct fields and array items included."""
+    for spec in specs:
+        yield spec
+        yield from _walk(spec.fields or ())
+        yield from _walk((spec.items,) if spec.items is not None else ())
 
 
 def _format_validation_error(path: Path, exc: ValidationError) -> str:

@@ -74,8 +74,9 @@ class ContractDiff:
     def to_markdown(self) -> str:
         lines = ["| field | change | detail | backward | forward |", "|---|---|---|---|---|"]
         for c in self.changes:
+            detail = c.detail.replace("|", "\\|")  # header text may hold a pipe
             lines.append(
-                f"| `{c.name}` | {c.kind} | {c.detail} | {'yes' if c.backward_ok else 'no'} "
+                f"| `{c.name}` | {c.kind} | {detail} | {'yes' if c.backward_ok else 'no'} "
                 f"| {'yes' if c.forward_ok else 'no'} |"
             )
         if not self.changes:
@@ -140,6 +141,9 @@ def diff_contracts(old: Contract, new: Contract) -> ContractDiff:
         type_change = _type_change(name, spec, other)
         if type_change:
             changes.append(type_change)
+        if spec.delivered_name != other.delivered_name and new.format == "csv" and new.csv.header:
+            detail = f"header {spec.delivered_name!r} -> {other.delivered_name!r}"
+            changes.append(FieldChange(name, "header_renamed", detail, False, False))
         if spec.required and not other.required:
             changes.append(FieldChange(name, "now_optional", "required -> optional", True, False))
         if other.required and not spec.required:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +12,10 @@ import pytest
 import yaml
 from pyspark.sql import SparkSession
 
-from feedguard.contract import load_contract
-from feedguard.samples import write_drifted_samples
+from feedguard.contract import load_contract, parse_contract
+from feedguard.errors import ContractError
+from feedguard.runlog import inflight_runs
+from feedguard.samples import MEALDASH_HEADER, quickbite_order, write_drifted_samples
 from jobs.ingest_files import main
 
 
@@ -89,3 +93,112 @@ def test_each_drifted_feed_gets_its_verdict(
         # integer -> double widens: old files still read under v2, so the change is BACKWARD, not breaking.
         assert proposed.field("quantity").type == "double" and report["compatibility"] == "BACKWARD"
     yaml.safe_load(Path(tmp_path / "orders.v2.yaml").read_text())
+
+
+# Issue 14 item 4: header names that are not field names (spaces, a comment line read as the header,
+# punctuation, non-ASCII, empty and repeated names) crashed the drift report.
+MEALDASH_ROWS = (
+    "MD0000001,Pad Thai,2,12.50,,card,completed,+49-170-1234567,2026-11-28 10:00:00",
+    "MD0000002,Falafel,1,7.90,PROMO10,cash,cancelled,+49-170-7654321,2026-11-28 11:30:00",
+)
+V1_HEADER = MEALDASH_HEADER
+ODD_HEADERS = {
+    # case: (file text, the renamed columns the proposal must map, whether the file loads under it)
+    "space_in_name": (
+        "\n".join([V1_HEADER.replace("customer_phone", "customer phone"), *MEALDASH_ROWS]) + "\n",
+        [{"delivered": "customer phone", "field": "customer_phone"}],
+        True,
+    ),
+    "comment_line_as_header": (
+        "\n".join(["# exported 2026-11-01", V1_HEADER, *MEALDASH_ROWS]) + "\n",
+        [{"delivered": "# exported 2026-11-01", "field": "exported_2026_11_01"}],
+        False,
+    ),
+    "punctuation_non_ascii_empty_repeated": (
+        "\n".join(
+            [V1_HEADER + ",tip (€),Straße,,dup,dup,Dup", *(r + ",1.50,x,y,1,2,3" for r in MEALDASH_ROWS)]
+        )
+        + "\n",
+        [
+            {"delivered": "tip (€)", "field": "tip"},
+            {"delivered": "Straße", "field": "strasse"},
+            {"delivered": "", "field": "column_12"},
+            {"delivered": "dup", "field": "dup_2"},
+            {"delivered": "Dup", "field": "Dup_3"},
+        ],
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD_HEADERS))
+def test_header_names_that_are_not_field_names_get_a_drift_report_and_a_mapping(
+    spark: SparkSession, tmp_path: Path, case: str
+) -> None:
+    text, renamed, loads = ODD_HEADERS[case]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "orders.csv").write_text(text, encoding="utf-8")
+    code, summary = ingest(folder, "mealdash", tmp_path / "lake")
+    assert code == 4 and summary["status"] == "structural_change"
+    assert summary["records_read"] == summary["records_dead_lettered"] == text.count("\n") - 1
+    assert summary["dead_letters_by_type"] == {"structural_change": summary["records_read"]}
+    assert inflight_runs(str(tmp_path / "lake" / "_inflight" / "mealdash" / "orders")) == []
+    (file_report,) = summary["files"]
+    paths = summary["drift_reports"][file_report["path"]]
+    report = json.loads(Path(paths["json"]).read_text())
+    assert report["renamed_columns"] == renamed and report["breaking"] is True
+    contracts = tmp_path / "contracts" / "mealdash"
+    contracts.mkdir(parents=True)
+    (contracts / "orders.v1.yaml").write_bytes(Path("contracts/mealdash/orders.v1.yaml").read_bytes())
+    proposed = load_contract(Path(paths["proposed_contract"]).rename(contracts / "orders.v2.yaml"))
+    for pair in renamed:
+        assert proposed.field(pair["field"]).source_name == pair["delivered"]
+    if case == "space_in_name":
+        # The renamed header maps to the contract's own field: its rules (PII) stay.
+        phone = proposed.field("customer_phone")
+        assert phone.pii is True and phone.type == "string"
+        assert "`customer_phone` | header_renamed" in Path(paths["markdown"]).read_text()
+    if not loads:
+        return
+    # The header check honours source_name: the same file loads under the proposed version.
+    code = main(
+        ["ingest_files.py", "--source", "mealdash", "--dataset", "orders", "--input_path", str(folder),
+         "--lake_path", str(tmp_path / "lake2"), "--contracts_dir", str(tmp_path / "contracts"),
+         "--contract_version", "2", "--skip_dq"]
+    )  # fmt: skip
+    assert code == 0
+    rows = spark.read.format("delta").load(str(tmp_path / "lake2" / "mealdash" / "orders"))
+    assert sorted(rows.select("order_id", "customer_phone").collect()) == [
+        ("MD0000001", "+49-170-1234567"),
+        ("MD0000002", "+49-170-7654321"),
+    ]
+
+
+def test_json_keys_that_are_not_field_names_get_a_drift_report(spark: SparkSession, tmp_path: Path) -> None:
+    rng = random.Random(3)
+    lines = []
+    for n in range(6):
+        order = quickbite_order(rng, 900_000 + n, dt.date(2026, 11, 28))
+        order["customer phone"] = "+1 415 555 0100"
+        order["TOTAL"] = order["total"]  # differs from a contract key only in case: Spark refuses to infer it
+        lines.append(json.dumps(order))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "orders.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, summary = ingest(folder, "quickbite", tmp_path / "lake")
+    assert code == 4 and summary["records_dead_lettered"] == 6
+    (file_report,) = summary["files"]
+    paths = summary["drift_reports"][file_report["path"]]
+    proposed = load_contract(Path(paths["proposed_contract"]).rename(tmp_path / "orders.v2.yaml"))
+    for key, name in (("customer phone", "customer_phone"), ("TOTAL", "TOTAL_2")):
+        spec = proposed.field(name)
+        assert spec.source_name is None  # a JSON contract cannot map keys: the description says so
+        assert f"delivered as key {key!r}" in (spec.description or "")
+
+
+def test_only_csv_contracts_map_header_names() -> None:
+    data = yaml.safe_load(Path("contracts/quickbite/orders.v1.yaml").read_text())
+    data["fields"][0]["source_name"] = "order id"
+    with pytest.raises(ContractError, match="source_name maps CSV header names only"):
+        parse_contract(data, Path("orders.v1.yaml"))
