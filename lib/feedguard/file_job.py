@@ -21,13 +21,13 @@ from feedguard.evolution import diff_contracts
 from feedguard.ingest import StepHook, no_hook, run_file_ingest
 from feedguard.lake import Lake
 from feedguard.lease import DEFAULT_TTL_SECONDS, Lease, hold_lease
-from feedguard.lifecycle import close_run
+from feedguard.lifecycle import close_run, pending_reports, report_sent
 from feedguard.quality import load_suite, suite_path
 from feedguard.replay import ReplayFilter, run_replay
 from feedguard.reporting import Reporters, report_run
 from feedguard.routing import RunContext
 from feedguard.runlog import iso, utc_now
-from feedguard.storage import FileInfo, is_s3, join, local_path, remove_path
+from feedguard.storage import FileInfo, is_s3, join, local_path, read_text, remove_path
 from feedguard.versioning import group_by_version
 
 log = logging.getLogger(__name__)
@@ -76,10 +76,6 @@ def run_file_job(
     ``on_step`` is called before each step (after the lease check).
     """
     feed = versions[0]
-    finished = finished_runs(spark, lake, run_id)
-    if finished:
-        log.warning("run %s already finished: nothing to do (a retry of a run that completed)", run_id)
-        return finished
     with hold_lease(
         lake.lease(feed.source, feed.dataset),
         run_id,
@@ -87,11 +83,36 @@ def run_file_job(
         ttl_seconds=lease_ttl_seconds,
         wait_seconds=lease_wait_seconds,
     ) as lease:
+        send_pending_reports(spark, versions, lake, reporters)
+        finished = finished_runs(spark, lake, run_id)
+        if finished:
+            log.warning("run %s already finished: nothing to do (a retry of a run that completed)", run_id)
+            return finished
         return _run_groups(
             spark, versions, files, lake, reporters, lease, _checked_steps(lease, on_step),
             job_name=job_name, input_path=input_path, run_id=run_id, pinned_version=pinned_version,
             reprocess=reprocess, expectations_dir=expectations_dir,
         )  # fmt: skip
+
+
+def send_report(
+    spark: SparkSession, summary: dict[str, Any], contract: Contract, lake: Lake, reporters: Reporters
+) -> dict[str, Any]:
+    """Metrics and alerts of a closed run, then its summary JSON with what was sent."""
+    summary = report_run(spark, summary, contract, lake, reporters)
+    report_sent(lake, summary)
+    return summary
+
+
+def send_pending_reports(
+    spark: SparkSession, versions: list[Contract], lake: Lake, reporters: Reporters
+) -> None:
+    """Report the runs that closed but died before reporting (oldest first)."""
+    feed = versions[0]
+    for summary in pending_reports(lake, feed.source, feed.dataset):
+        contract = next((c for c in versions if c.version == summary.get("contract_version")), versions[-1])
+        log.warning("run %s closed without sending its report: sending it now", summary["run_id"])
+        send_report(spark, summary, contract, lake, reporters)
 
 
 def finished_runs(spark: SparkSession, lake: Lake, run_id: str) -> list[dict[str, Any]]:
@@ -105,7 +126,7 @@ def finished_runs(spark: SparkSession, lake: Lake, run_id: str) -> list[dict[str
         .select("summary_json")
         .collect()
     )
-    return [json.loads(r[0]) for r in rows]
+    return [json.loads(read_text(lake.run_summary(json.loads(r[0])["run_id"]))) for r in rows]
 
 
 def _checked_steps(lease: Lease, on_step: StepHook) -> StepHook:
@@ -155,10 +176,10 @@ def _run_groups(
             gx_root=gx_context_root(lake),
             on_step=on_step,
         )
-        on_step("report")
-        summary = report_run(spark, summary, contract, lake, reporters)
         on_step("close")
-        close_run(spark, lake, summary)
+        close_run(spark, lake, summary, awaiting_report=True)
+        on_step("report")
+        summary = send_report(spark, summary, contract, lake, reporters)
         drop_superseded_error_zone(lake, contract.source, summary)
         summaries.append(summary)
         lease.check()

@@ -46,6 +46,9 @@ class Lake:
     def inflight(self, source: str, dataset: str) -> str:
         return join(self.root, "_inflight", source, dataset)
 
+    def pending_reports(self, source: str, dataset: str) -> str:
+        return join(self.root, "_runs", "_pending_reports", source, dataset)
+
     def lease(self, source: str, dataset: str) -> str:
         return join(self.root, "_leases", source, f"{dataset}.json")
 

@@ -11,6 +11,7 @@ nor duplicates anything, whatever point the dead run reached.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -21,7 +22,7 @@ from pyspark.sql import functions as F
 from feedguard.lake import Lake
 from feedguard.replay import undo_replay
 from feedguard.runlog import clear_inflight, inflight_runs, write_run
-from feedguard.storage import remove_path
+from feedguard.storage import join, list_names, read_text, remove_path, write_text
 
 log = logging.getLogger(__name__)
 RECOVERY_HISTORY_DEPTH = 1000  # commits searched for a dead run's superseding writes
@@ -84,6 +85,7 @@ def undo_run(spark: SparkSession, lake: Lake, source: str, dataset: str, run_id:
         lake.quarantine(source, dataset, run_id),
         lake.drift(source, dataset, run_id),
         lake.run_summary(run_id),
+        join(lake.pending_reports(source, dataset), f"{run_id}.json"),
     ):
         remove_path(folder)
 
@@ -98,7 +100,40 @@ def recover_inflight(spark: SparkSession, lake: Lake, source: str, dataset: str)
     return recovered
 
 
-def close_run(spark: SparkSession, lake: Lake, summary: dict[str, Any]) -> None:
-    """Write the run log (Delta row + JSON) and clear the in-flight marker: the run is done."""
+def close_run(
+    spark: SparkSession, lake: Lake, summary: dict[str, Any], *, awaiting_report: bool = False
+) -> None:
+    """Write the run log (Delta row + JSON) and clear the in-flight marker: the run is done.
+
+    With ``awaiting_report`` its report (metrics, alerts) is sent after this commit point, never
+    before: a run that dies before closing is undone and has sent nothing. Until it is sent, the
+    summary waits in ``<lake>/_runs/_pending_reports/``: a run that dies between closing and
+    reporting is reported by the next run of the feed (once, neither twice nor never).
+    """
+    source, dataset, run_id = summary["source"], summary["dataset"], summary["run_id"]
+    if awaiting_report:
+        write_text(join(lake.pending_reports(source, dataset), f"{run_id}.json"), _dumps(summary))
     write_run(spark, lake.runs, summary)
-    clear_inflight(lake.inflight(summary["source"], summary["dataset"]), summary["run_id"])
+    clear_inflight(lake.inflight(source, dataset), run_id)
+
+
+def pending_reports(lake: Lake, source: str, dataset: str) -> list[dict[str, Any]]:
+    """Summaries of closed runs whose report was never sent (oldest first)."""
+    folder = lake.pending_reports(source, dataset)
+    found = []
+    for name in list_names(folder):
+        if name.endswith(".json"):
+            found.append(json.loads(read_text(join(folder, name))))
+    return sorted(found, key=lambda s: str(s.get("ended_at", "")))
+
+
+def report_sent(lake: Lake, summary: dict[str, Any]) -> None:
+    """Keep the reported summary as the run's JSON and drop it from the pending reports."""
+    write_text(lake.run_summary(summary["run_id"]), _dumps(summary))
+    remove_path(
+        join(lake.pending_reports(summary["source"], summary["dataset"]), f"{summary['run_id']}.json")
+    )
+
+
+def _dumps(summary: dict[str, Any]) -> str:
+    return json.dumps(summary, indent=2, sort_keys=True, default=str)

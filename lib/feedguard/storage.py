@@ -176,3 +176,26 @@ def remove_path(target: str) -> None:
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
+
+
+def list_names(folder: str) -> list[str]:
+    """The names of the files directly in a folder (an S3 prefix); empty when it does not exist."""
+    if is_s3(folder):
+        bucket, key = _split_s3(folder)
+        prefix = key.rstrip("/") + "/"
+        names: list[str] = []
+        for page in _s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            inside = [o["Key"][len(prefix) :] for o in page.get("Contents", [])]
+            names += [name for name in inside if "/" not in name]
+        return sorted(names)
+    path = local_path(folder)
+    return sorted(p.name for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+
+
+def read_text(target: str) -> str:
+    """Read a small UTF-8 text file, local or on S3."""
+    if is_s3(target):
+        bucket, key = _split_s3(target)
+        body: bytes = _s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body.decode("utf-8")
+    return local_path(target).read_text(encoding="utf-8")

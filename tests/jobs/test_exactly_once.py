@@ -170,7 +170,11 @@ def test_a_crash_at_any_step_then_a_retry_with_the_same_run_id_loses_and_duplica
     lake = tmp_path / "lake"
     with pytest.raises(SimulatedCrash):
         ingest(spark, feed, lake, "attempt", on_step=crash_before(step))
-    assert inflight(lake) == ["attempt"]
+    pending = sorted(p.name for p in (lake / "_runs" / "_pending_reports").rglob("*.json"))
+    if step == "report":  # after the commit point: closed, its report not sent yet
+        assert (inflight(lake), pending) == ([], ["attempt.json"])
+    else:
+        assert (inflight(lake), pending) == (["attempt"], [])
     (summary,) = ingest(spark, feed, lake, "attempt")
     assert summary["exit_code"] == 0, summary["message"]
     assert (summary["records_read"], summary["records_valid"], summary["records_dead_lettered"]) == (6, 5, 1)
@@ -178,8 +182,10 @@ def test_a_crash_at_any_step_then_a_retry_with_the_same_run_id_loses_and_duplica
     assert [r["run_id"] for r in table(spark, lake / "_runs")] == ["attempt"]
     metrics = table(spark, lake / "_metrics")
     read = [m["value"] for m in metrics if m["metric_name"] == "RecordsRead"]
-    assert read == [6.0]  # the crashed attempt's metrics rows were undone
+    assert read == [6.0]  # neither undone nor double-counted metrics rows, and the report was sent
+    assert summary["metrics_destination"] == "none"
     assert inflight(lake) == []
+    assert not list((lake / "_runs" / "_pending_reports").rglob("*.json"))
 
 
 @pytest.mark.parametrize("step", ["write_dead_letters", "write_ledger", "close"])
