@@ -8,7 +8,8 @@ Run locally::
 Options: ``--consumer_group`` (default ``feedguard-<source>-<dataset>``), ``--max_offsets_per_partition``,
 ``--expected_downtime_minutes`` (30), ``--maintenance_windows START/END,...``, and the reporting flags of
 ``jobs/ingest_files.py``. On AWS Glue the same flags are job parameters (deploy/glue/). Exit codes:
-docs/design.md (75: the broker stayed unreachable past the window; rerun later, nothing is lost).
+docs/design.md (75: the broker stayed unreachable past the window; rerun later, nothing is lost; 74: the
+lake cannot be written, e.g. read-only or a full disk; 2: bad arguments such as --bootstrap_servers).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def _run(argv: list[str]) -> int:
         "run %s: %s v%d from %s on %s", run_id, contract.key, contract.version, feed.topic, feed.bootstrap
     )
     lake = Lake(opts["lake_path"])
+    lake.check_usable()  # a file or a read-only folder is a one-line error (exit 2 or 74), not a traceback
     reporters = reporters_from_args(opts, lake, os.environ)
     with job_session(opts["JOB_NAME"], opts, kafka=True) as spark:
         summary = run_kafka_ingest(

@@ -68,6 +68,8 @@ _ENVIRONMENT_SIGNS = {
     "Read-only file system": "the file system is read-only",
     "Permission denied": "permission denied",
     "AccessDenied": "access denied",
+    # Hadoop's local mkdirs only returns false (read-only, full or forbidden folder): Delta says this.
+    "DELTA_CANNOT_CREATE_LOG_PATH": "a folder in the lake cannot be created",
 }
 
 

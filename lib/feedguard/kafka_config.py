@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +18,29 @@ from typing import Any
 from feedguard.errors import UsageError
 from feedguard.kafka_source import DEFAULT_TIMEOUT_MS
 from feedguard.outage import MaintenanceWindow, OutagePolicy
+
+# One bootstrap server: host name or IPv4 address, or an IPv6 address in brackets; then the port.
+BOOTSTRAP_SERVER = re.compile(
+    r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?):([0-9]{1,5})"
+)
+MAX_PORT = 65_535
+
+
+def bootstrap_servers(text: str) -> str:
+    """``host:port[,host:port...]`` checked and normalised (no spaces), else a usage error naming it.
+
+    >>> bootstrap_servers("b-1.msk:9092, b-2.msk:9092")
+    'b-1.msk:9092,b-2.msk:9092'
+    """
+    servers = [item.strip() for item in text.split(",")]
+    for server in servers:
+        match = BOOTSTRAP_SERVER.fullmatch(server)
+        if match is None or not 1 <= int(match.group(1)) <= MAX_PORT:
+            raise UsageError(
+                f"--bootstrap_servers {text!r}: {server!r} is not host:port (port 1 to {MAX_PORT}); "
+                "give a comma-separated list such as b-1.kafka.example:9092,b-2.kafka.example:9092"
+            )
+    return ",".join(servers)
 
 
 @dataclass(frozen=True)
@@ -85,7 +109,7 @@ def outage_policy(expected_downtime_minutes: str | None, windows: str | None) ->
 def kafka_feed(opts: Mapping[str, Any]) -> KafkaFeed:
     """The feed of resolved job arguments (``KAFKA_JOB_ARGS``)."""
     return KafkaFeed(
-        bootstrap=str(opts["bootstrap_servers"]),
+        bootstrap=bootstrap_servers(str(opts["bootstrap_servers"])),
         topic=str(opts["topic"]),
         consumer_group=opts.get("consumer_group") or default_consumer_group(opts["source"], opts["dataset"]),
         max_offsets_per_partition=positive_int(

@@ -8,7 +8,14 @@ import pytest
 
 from feedguard.args import KAFKA_JOB_ARGS, resolve_args
 from feedguard.errors import UsageError
-from feedguard.kafka_config import KafkaFeed, kafka_feed, maintenance_windows, outage_policy, positive_int
+from feedguard.kafka_config import (
+    KafkaFeed,
+    bootstrap_servers,
+    kafka_feed,
+    maintenance_windows,
+    outage_policy,
+    positive_int,
+)
 
 REQUIRED = ["--source", "foodnow", "--dataset", "order_events", "--bootstrap_servers", "b:9092",
             "--topic", "orders", "--lake_path", "lake"]  # fmt: skip
@@ -77,3 +84,26 @@ def test_max_offsets_must_be_a_positive_integer(value: str) -> None:
     assert positive_int("n", None) is None and positive_int("n", "7") == 7
     with pytest.raises(UsageError, match="--n expects a positive integer"):
         positive_int("n", value)
+
+
+@pytest.mark.parametrize(
+    ("text", "servers"),
+    [
+        ("b:9092", "b:9092"),
+        ("b-1.msk.eu-west-1.amazonaws.com:9094, b-2.msk.eu-west-1.amazonaws.com:9094",
+         "b-1.msk.eu-west-1.amazonaws.com:9094,b-2.msk.eu-west-1.amazonaws.com:9094"),
+        ("10.0.0.7:9092,[::1]:9092", "10.0.0.7:9092,[::1]:9092"),
+    ],
+)  # fmt: skip
+def test_bootstrap_servers_are_host_port_lists(text: str, servers: str) -> None:
+    assert (
+        kafka_feed(resolve_args(["job", *REQUIRED[:5], text, *REQUIRED[6:]], KAFKA_JOB_ARGS)).bootstrap
+        == servers
+    )
+
+
+@pytest.mark.parametrize("text", ["b", "b:", ":9092", "b:0", "b:65536", "b:x", "b 1:9092", "kafka://b:9092",
+                                  "b:9092;c:9092", "b:9092,", "-b:9092"])  # fmt: skip
+def test_a_bad_bootstrap_string_is_a_usage_error_naming_the_bad_server(text: str) -> None:
+    with pytest.raises(UsageError, match=f"^--bootstrap_servers {text!r}: .* is not host:port"):
+        bootstrap_servers(text)
