@@ -79,6 +79,12 @@ class CheckedFile:
     def readable(self) -> bool:
         return self.readability in ("ok", "empty")
 
+    @property
+    def evidence(self) -> dict[str, str]:
+        """Why an unreadable file is unreadable, for its verdict (with the encoding that was found)."""
+        found = {"encoding_detected": self.encoding.name} if self.readability == "wrong_encoding" else {}
+        return {"reason": self.detail, **found}
+
 
 def _is_gzip(info: FileInfo, head: bytes) -> bool:
     return info.uri.endswith((".gz", ".gzip")) or head[:2] == b"\x1f\x8b"

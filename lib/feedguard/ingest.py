@@ -346,7 +346,7 @@ def _quarantine(run: _Run, unreadable: list[CheckedFile], next_version: int) -> 
     folder = run.lake.quarantine(run.ctx.source, run.ctx.dataset, run.ctx.run_id)
     for c in unreadable:
         run.reports[c.info.uri].verdict = Verdict.FILE_CORRUPT
-        run.reports[c.info.uri].evidence = {"reason": c.detail}
+        run.reports[c.info.uri].evidence = c.evidence
         run.quarantined[c.info.uri] = quarantine_file(c.info.uri, folder)
         run.problems.append(FileProblem(c.info.uri, "file_corrupt", c.detail))
     for uri in run.rejects:

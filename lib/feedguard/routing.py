@@ -148,8 +148,9 @@ def _error_detail(df: DataFrame) -> Column:
     """The errors, and for an array element the line of the file it starts on."""
     if "_element_line" not in df.columns:
         return _describe_errors()
-    where = F.format_string(
-        " (array element %d, from line %d)", F.col("_source_line"), F.col("_element_line")
+    where = F.when(
+        F.col("_element_line").isNotNull(),
+        F.format_string(" (array element %d, from line %d)", F.col("_source_line"), F.col("_element_line")),
     )
     return F.concat(_describe_errors(), F.coalesce(where, F.lit("")))
 
