@@ -151,7 +151,9 @@ def _spark_lines(
         F.decode(value.cast(T.BinaryType()), encoding.java).alias("_raw"),
         value.cast(T.BinaryType()).alias("_bytes"),
     )
-    return decoded.select(*_exact_columns(F.lit(encoding.name), contract))
+    return decoded.select(
+        *_exact_columns(F.lit(encoding.name), contract), F.lit(None).cast(T.LongType()).alias("_element_line")
+    )
 
 
 def _exact_columns(

@@ -155,7 +155,8 @@ def test_utf16_files_are_read_under_a_utf16_contract_and_named_under_a_utf8_one(
 ) -> None:
     feed = tmp_path / "in"
     feed.mkdir()
-    lines = [order(1, city="K\u00f6ln"), order(2, city="\u4e00\u0a2c"), order(3, status="lost"), order(4)]
+    # U+0A2C U+4E00 are 2C 0A 00 4E in UTF-16LE: a "0A 00" that is no newline.
+    lines = [order(1, city="K\u00f6ln"), order(2, city="\u0a2c\u4e00"), order(3, status="lost"), order(4)]
     data = "\r\n".join(lines).encode("utf-16")  # FF FE, then UTF-16LE; CRLF; no final newline
     (feed / "orders.jsonl").write_bytes(data)
     lake = tmp_path / "lake"
@@ -164,7 +165,7 @@ def test_utf16_files_are_read_under_a_utf16_contract_and_named_under_a_utf8_one(
     valid = spark.read.format("delta").load(str(lake / "quickbite" / "orders"))
     assert sorted((r["_source_line"], r["city"]) for r in valid.collect()) == [
         (1, "K\u00f6ln"),
-        (2, "\u4e00\u0a2c"),
+        (2, "\u0a2c\u4e00"),
         (4, "Berlin"),
     ]
     (lost,) = dead_letters(spark, lake).values()
