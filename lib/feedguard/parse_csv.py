@@ -47,7 +47,10 @@ def csv_options(contract: Contract) -> dict[str, str]:
 def _field_count(contract: Contract) -> Column:
     """Fields on the line, counting delimiters outside quoted sections."""
     quote = re.escape(contract.csv.quote)
-    unquoted = F.regexp_replace("_line", f"{quote}(?:[^{quote}]|{quote}{quote})*{quote}", "x")
+    # Possessive, one loop per doubled quote: ``(?:[^"]|"")*`` recursed once per character in Java's
+    # regex engine and a 10,000-character quoted field overflowed the task's stack (killing the JVM).
+    inner = f"[^{quote}]*+"
+    unquoted = F.regexp_replace("_line", f"{quote}{inner}(?:{quote}{quote}{inner})*+{quote}", "x")
     delimiter = re.escape(contract.csv.delimiter)
     return F.size(F.split(unquoted, delimiter))
 

@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from feedguard.alerts.masking import mask_text
+from feedguard.alerts.masking import MAX_MASKED_CHARS, mask_text
 from feedguard.alerts.rules import ONCALL, Alert, AlertKind, Severity
 from feedguard.metrics.model import corrupt_ratio_pct, verdicts_of
 
 MAX_SUBJECT: Final = 100  # SNS email subjects: at most 100 printable ASCII characters
 MAX_FILES: Final = 5
 MAX_RAW_CHARS: Final = 160
+MAX_DETAIL_CHARS: Final = 500
 
 EXIT_MEANINGS: Final[Mapping[int, str]] = {
     0: "succeeded",
@@ -72,20 +73,27 @@ def format_alert(
     csv_delimiter: str = ",",
     max_samples: int = 3,
 ) -> AlertMessage:
-    """Render ``alert`` for ``summary``; dead-letter samples are masked with the contract's PII fields."""
+    """Render ``alert`` for ``summary``; dead-letter samples are masked with the contract's PII fields.
+
+    The whole text is masked again for email addresses, phone numbers and secrets wherever they come
+    from (file names, error messages), except the contract owner's address, which the alert is for.
+    """
     where = f"{alert.source}/{alert.dataset}"
     lines = [_headline(alert, summary), "", _facts(summary), _counts(summary)]
     lines += _files(summary)
     if alert.kind != "resolved":
         lines += _samples(samples, pii_fields, csv_columns, csv_delimiter, max_samples)
     lines += ["", f"What to do: {_action(alert, summary)}"]
+    lines = [mask_text("\n".join(lines), ())]
     owners = [r.removeprefix("owner:") for r in alert.recipients if r != ONCALL]
     if owners and alert.kind != "resolved":
         lines.append(f"Contract owner: {', '.join(owners)} (action needed)")
     docs = summary.get("docs_path")
-    lines.append(f"Data Docs: {docs}" if docs else "Data Docs: none for this run")
+    lines.append(mask_text(f"Data Docs: {docs}", ()) if docs else "Data Docs: none for this run")
     subject = _ascii(
-        f"[feedguard] {alert.severity.upper()} {where}: {TITLES[alert.kind]} (run {alert.run_id})"
+        mask_text(
+            f"[feedguard] {alert.severity.upper()} {where}: {TITLES[alert.kind]} (run {alert.run_id})", ()
+        )
     )
     return AlertMessage(
         kind=alert.kind,
@@ -217,10 +225,16 @@ def _samples(
         return []
     lines = [f"First dead-letter reasons ({min(limit, len(samples))} of {len(samples)} sampled):"]
     for i, sample in enumerate(samples[:limit], start=1):
-        detail = mask_text(str(sample.get("error_detail", "")), pii_fields)
+        # Mask a bounded prefix only: a record can be megabytes long and the alert shows its start.
+        detail = mask_text(str(sample.get("error_detail", ""))[:MAX_MASKED_CHARS], pii_fields)
         raw = mask_text(
-            str(sample.get("raw_text", "")), pii_fields, csv_columns=csv_columns, delimiter=delimiter
+            str(sample.get("raw_text", ""))[:MAX_MASKED_CHARS],
+            pii_fields,
+            csv_columns=csv_columns,
+            delimiter=delimiter,
         )
+        if len(detail) > MAX_DETAIL_CHARS:
+            detail = detail[:MAX_DETAIL_CHARS] + "..."
         if len(raw) > MAX_RAW_CHARS:
             raw = raw[:MAX_RAW_CHARS] + "..."
         at = f"{sample.get('source_file')}:{sample.get('source_line')}"
