@@ -25,10 +25,9 @@ from feedguard.args import KAFKA_JOB_ARGS, resolve_args
 from feedguard.entry import guarded
 from feedguard.glue import job_session
 from feedguard.kafka_config import kafka_feed, outage_policy
-from feedguard.kafka_ingest import kafka_guard, run_kafka_ingest
-from feedguard.kafka_report import report_kafka_run
+from feedguard.kafka_ingest import kafka_guard
+from feedguard.kafka_lifecycle import ingest_and_report
 from feedguard.lake import Lake
-from feedguard.lifecycle import close_run
 from feedguard.logs import configure_logging
 from feedguard.registry import load_versions, select_version
 from feedguard.reporting import reporters_from_args
@@ -75,18 +74,17 @@ def _run(argv: list[str]) -> int:
     lake.check_usable()  # a file or a read-only folder is a one-line error (exit 2 or 74), not a traceback
     reporters = reporters_from_args(opts, lake, os.environ)
     with job_session(opts["JOB_NAME"], opts, kafka=True) as spark:
-        summary = run_kafka_ingest(
+        summary = ingest_and_report(
             spark,
             contract,
             lake,
             feed,
             ctx,
+            reporters,
             job_name=opts["JOB_NAME"],
             guard=guard,
             after_write=crash_hook(os.environ),
         )
-        summary = report_kafka_run(spark, summary, contract, lake, reporters)
-        close_run(spark, lake, summary)
     print(json.dumps({k: summary[k] for k in SUMMARY_KEYS}))
     log.info("%s", summary["message"])
     if summary["exit_code"]:

@@ -58,13 +58,29 @@ def prove_conservation(
             f"{written['dead_letter']} dead letters written; the batch stays planned and the next run "
             "re-executes it"
         )
+    return BatchResult(valid, dead, *dead_breakdown(measured), skipped)
+
+
+def dead_breakdown(counts: Counts) -> tuple[dict[str, int], dict[int, int]]:
+    """Dead letters by error type and by partition (valid messages, kind None, left out)."""
     by_type: dict[str, int] = {}
     by_partition: dict[int, int] = {}
-    for (partition, kind), n in sorted(measured.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+    for (partition, kind), n in sorted(counts.items(), key=lambda item: (item[0][0], item[0][1] or "")):
         if kind is not None:
             by_type[kind] = by_type.get(kind, 0) + n
             by_partition[partition] = by_partition.get(partition, 0) + n
-    return BatchResult(valid, dead, dict(sorted(by_type.items())), by_partition, skipped)
+    return dict(sorted(by_type.items())), by_partition
+
+
+def count_batch(spark: SparkSession, lake: Lake, ctx: RunContext, batch: Batch) -> BatchResult:
+    """What a committed batch wrote, counted from the tables by its offsets (for a run that died before
+    its summary was written)."""
+    valid = _valid_rows_of(spark, lake, ctx, batch).count()
+    rows = (
+        _dead_letters_of(spark, lake, ctx, batch).groupBy("kafka_partition", "error_type").count().collect()
+    )
+    dead: Counts = {(int(r["kafka_partition"]), str(r["error_type"])): int(r["count"]) for r in rows}
+    return BatchResult(valid, sum(dead.values()), *dead_breakdown(dead))
 
 
 def _dead_letters_of(spark: SparkSession, lake: Lake, ctx: RunContext, batch: Batch) -> DataFrame:

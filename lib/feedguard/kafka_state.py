@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +97,7 @@ class BatchState:
     last_committed_at: dt.datetime | None
     pending_seq: int | None = None  # a planned batch that was never committed
     pending: tuple[OffsetRow, ...] = ()
+    last_batch: tuple[OffsetRow, ...] = ()  # the committed rows of the last committed batch
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,9 @@ def batch_state(rows: Iterable[OffsetRow]) -> BatchState:
     last_committed_seq = max((r.batch_seq for r in committed_rows), default=0)
     last_at = max((aware(r.committed_at) for r in committed_rows if r.committed_at), default=None)
     pending_rows = [r for r in rows if r.status == PLANNED and r.batch_seq > last_committed_seq]
-    state = BatchState(committed, max((r.batch_seq for r in rows), default=0), last_at)
+    last_batch = tuple(sorted((r for r in committed_rows if r.batch_seq == last_committed_seq),
+                              key=lambda r: r.partition))  # fmt: skip
+    state = BatchState(committed, max((r.batch_seq for r in rows), default=0), last_at, last_batch=last_batch)
     if not pending_rows:
         return state
     seq = min(r.batch_seq for r in pending_rows)
@@ -175,6 +178,11 @@ def choose_batch(
         return Batch(state.pending_seq, BatchPlan(topic, adjusted), True, adjusted != planned)
     plan = plan_batch(topic, state.committed, earliest, latest, max_per_partition=max_per_partition)
     return Batch(state.last_seq + 1, plan)
+
+
+def committed_batch(rows: Sequence[OffsetRow]) -> Batch:
+    """The batch that ``rows`` (the committed rows of one batch) record, as it was planned."""
+    return Batch(rows[0].batch_seq, BatchPlan(rows[0].topic, tuple(r.partition_plan() for r in rows)))
 
 
 def offset_rows(batch: Batch, status: str, run_id: str, at: dt.datetime) -> list[OffsetRow]:

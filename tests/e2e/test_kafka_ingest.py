@@ -369,11 +369,13 @@ def test_a_run_that_dies_after_a_later_stage_is_completed_exactly_once_by_the_re
             outage_policy("1", None)), after_write=die_after)  # fmt: skip
     assert run_job(kafka.bootstrap, topic, tmp_path) == 0
 
-    (rerun,) = summaries(tmp_path)
+    *closed, rerun = summaries(tmp_path)
     if stage == "dead_letter_write":  # the batch is re-executed; both of its writes had landed
         assert (rerun["batch_seq"], rerun["batch_resumed"], rerun["records_read"]) == (1, True, 30)
+        assert closed == []
         assert "already written: valid, dead_letter" in rerun["message"]
-    else:  # the batch was committed: the rerun finds nothing new, and commits the group offsets
+    else:  # the batch was committed: the rerun closes the dead run, finds nothing new, commits the group
+        assert [(s["run_id"], s["records_read"]) for s in closed] == [("crashing-run", 30)]
         assert (rerun["batch_seq"], rerun["records_read"], rerun["consumer_group_committed"]) == (
             None,
             0,
