@@ -23,6 +23,11 @@ ERROR_TYPE = T.StructType(
     ]
 )
 VALUE_PREVIEW_CHARS = 80
+# A line made only of these is blank (no record, counted with the skipped lines): JSON's whitespace
+# that a line can hold (a line break ends the line). CSV leaves out its delimiter (a tab in a TSV).
+BLANK_CHARS = " \t\r"
+# How many values of a record a field's ``rounding`` rounded (see :mod:`feedguard.exactness`).
+ROUNDED_COLUMN = "_rounded"
 
 
 def error(kind: str, field: str | Column | None, detail: Column | str) -> Column:

@@ -32,6 +32,7 @@ from feedguard.limits import (
 
 PRIMITIVE_TYPES = ("string", "integer", "long", "double", "boolean", "date", "timestamp")
 DECIMAL_RE = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
+MAX_DECIMAL_PRECISION = 38
 FIELD_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CONTRACT_FILE_RE = re.compile(r"^(?P<dataset>[a-z0-9_]+)\.v(?P<version>\d+)\.ya?ml$")
 
@@ -68,6 +69,9 @@ class CsvOptions(_Strict):
     escape: str = '"'
     encoding: Literal["utf-8", "us-ascii"] = "utf-8"
     header: bool = True
+    # Read quotes the way Spark does (a quote inside an unquoted field, text after a closing quote: kept
+    # in the value) instead of dead-lettering such a field as ``malformed_quoting`` (RFC 4180).
+    lenient_quotes: bool = False
 
     @field_validator("delimiter", "quote", "escape")
     @classmethod
@@ -114,6 +118,11 @@ class FieldSpec(_Strict):
     fields: tuple[FieldSpec, ...] | None = None
     items: FieldSpec | None = None
     severity: Literal["critical", "warning"] = "critical"
+    # Exactness (decimal fields): a value with more decimal places than the scale is a ``type_mismatch``
+    # unless ``rounding`` names the mode it may be rounded with (each rounded value is counted); an
+    # exponent (``1e1``) is one unless ``allow_exponent``.
+    rounding: Literal["half_up"] | None = None
+    allow_exponent: bool = False
 
     @field_validator("name")
     @classmethod
@@ -148,6 +157,13 @@ class FieldSpec(_Strict):
             )
         if (self.min is not None or self.max is not None) and not self.is_numeric:
             raise ValueError(f"field {self.name!r}: min/max only apply to numeric types")
+        if (self.rounding is not None or self.allow_exponent) and not DECIMAL_RE.match(kind):
+            raise ValueError(f"field {self.name!r}: rounding/allow_exponent only apply to decimal(p,s)")
+        decimal = DECIMAL_RE.match(kind)
+        if decimal and not 0 <= int(decimal[2]) <= int(decimal[1]) <= MAX_DECIMAL_PRECISION:
+            raise ValueError(f"field {self.name!r}: {kind} needs s <= p <= {MAX_DECIMAL_PRECISION}")
+        if decimal and int(decimal[1]) == 0:
+            raise ValueError(f"field {self.name!r}: {kind} needs a precision of at least 1")
         return self
 
     @property

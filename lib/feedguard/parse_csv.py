@@ -5,6 +5,8 @@ column: a row with too few or too many fields is flagged), then every field is c
 contract type one by one, so a type error names the field and the value. The contract's quote
 and escape are used; RFC 4180 doubled quotes need ``escape='"'`` (Spark's default is ``\\``).
 The header line of each file is marked ``_header`` (the job checks it against the contract).
+Quoting that breaks RFC 4180 is dead-lettered (:mod:`feedguard.csv_quoting`), and so is a number that
+does not fit its type exactly (:mod:`feedguard.csv_exactness`). A line of spaces and tabs is blank.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from feedguard.checks import (
+    BLANK_CHARS,
+    ROUNDED_COLUMN,
     cast_from_text,
     collect_errors,
     contract_checks,
@@ -29,6 +33,8 @@ from feedguard.checks import (
     without_shadowed_missing,
 )
 from feedguard.contract import Contract
+from feedguard.csv_exactness import csv_exactness_errors, csv_inexact, csv_rounded
+from feedguard.csv_quoting import quoting_error, quoting_is_bad
 from feedguard.schema import CORRUPT_COLUMN, string_schema
 from feedguard.sources import source_error
 
@@ -55,12 +61,15 @@ def _field_count(contract: Contract) -> Column:
     return F.size(F.split(unquoted, delimiter))
 
 
+def _quote_count(contract: Contract) -> Column:
+    return F.length("_line") - F.length(F.regexp_replace("_line", re.escape(contract.csv.quote), ""))
+
+
 def _shape_error(contract: Contract) -> Column:
     expected = len(contract.fields)
     count = _field_count(contract)
-    quotes = F.length("_line") - F.length(F.regexp_replace("_line", re.escape(contract.csv.quote), ""))
     return (
-        F.when(quotes % 2 == 1, error("malformed_csv", None, "unbalanced quote"))
+        F.when(_quote_count(contract) % 2 == 1, error("malformed_csv", None, "unbalanced quote"))
         .when(
             count > expected,
             error("extra_columns", None, F.format_string(f"%d fields, the contract has {expected}", count)),
@@ -91,10 +100,24 @@ def csv_record_errors(contract: Contract) -> Column:
         None,
         "the record contains bytes that are not valid UTF-8 (shown as U+FFFD) or NUL characters",
     )
-    shape = F.when(F.col("_p").getField(CORRUPT_COLUMN).isNotNull(), _shape_error(contract))
-    first = collect_errors([source_error(), encoding, shape])
+    corrupt = F.col("_p").getField(CORRUPT_COLUMN).isNotNull()
+    line = F.col("_line")
+    # An odd number of quotes that broke the parse stays "unbalanced quote" (malformed_csv); otherwise a
+    # quoting error explains a wrong field count better than the count does.
+    unbalanced = corrupt & (_quote_count(contract) % 2 == 1)
+    bad_quoting = quoting_is_bad(line, contract) & ~unbalanced
+    quoting = F.when(bad_quoting, quoting_error(line, contract))
+    shape = F.when(corrupt & ~bad_quoting, _shape_error(contract))
+    first = collect_errors([source_error(), encoding, quoting, shape])
     typed = {f.name: F.col(f.name) for f in contract.fields}
-    rest = collect_errors([*_cast_errors(contract), *contract_checks(contract, typed)])
+    texts = {f.name: sql_name("_p", f.name) for f in contract.fields}
+    rest = collect_errors(
+        [
+            *_cast_errors(contract),
+            *csv_exactness_errors(contract, texts, typed),
+            *contract_checks(contract, typed),
+        ]
+    )
     return F.when(F.size(first) > 0, first).otherwise(without_shadowed_missing(rest))
 
 
@@ -124,23 +147,33 @@ def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
             for f in contract.fields
         ],
     )
-    blank = F.length(F.trim("_line")) == 0
+    blank_chars = BLANK_CHARS.replace(contract.csv.delimiter, "")  # a line of tabs is fields in a TSV
+    blank = F.length(F.btrim("_line", F.lit(blank_chars))) == 0
     skip = blank | F.col("_header")
+    texts = {f.name: F.col("_p").getField(f.name) for f in contract.fields}
+    typed_values = {f.name: F.col(f.name) for f in contract.fields}
     cast_failed: Column = F.lit(False)
     for spec in contract.fields:
-        cast_failed = cast_failed | (F.col("_p").getField(spec.name).isNotNull() & F.col(spec.name).isNull())
+        cast_failed = cast_failed | (texts[spec.name].isNotNull() & typed_values[spec.name].isNull())
     may_be_bad = (
         F.col("_doc_error").isNotNull()
         | has_bad_chars(F.col("_line"))
         | F.col("_p").getField(CORRUPT_COLUMN).isNotNull()
         | cast_failed
-        | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
+        | csv_inexact(contract, texts, typed_values)
+        | quoting_is_bad(F.col("_line"), contract)
+        | contract_may_violate(contract, typed_values)
     )
-    return typed.select("*", blank.alias("_blank"), (~skip & may_be_bad).alias("_maybe_bad"))
+    text_sql = {f.name: sql_name("_p", f.name) for f in contract.fields}
+    rounded = F.when(~skip, csv_rounded(contract, text_sql, typed_values)).otherwise(0)
+    return typed.select(
+        "*", blank.alias("_blank"), (~skip & may_be_bad).alias("_maybe_bad"), rounded.alias(ROUNDED_COLUMN)
+    )
 
 
 def _records(df: DataFrame, contract: Contract, tail: list[Column]) -> DataFrame:
-    return _flagged(df, contract).select(*df.columns, "_blank", "_header", *contract.field_names, *tail)
+    columns = [*df.columns, "_blank", "_header", *contract.field_names, ROUNDED_COLUMN]
+    return _flagged(df, contract).select(*columns, *tail)
 
 
 def flag_csv_records(df: DataFrame, contract: Contract) -> DataFrame:

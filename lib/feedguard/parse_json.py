@@ -6,8 +6,10 @@ typed, and ``_errors`` (empty for a valid record).
 
 Spark's PERMISSIVE JSON parse silently accepts some bad records; each is caught here:
 trailing content after the object (``{...} x``, ``{...}}``), a top-level array or scalar,
-keys the contract lacks (dropped by Spark), and keys that differ from a field only in case
-(the field becomes NULL with no corrupt flag).
+keys the contract lacks (dropped by Spark), keys that differ from a field only in case
+(the field becomes NULL with no corrupt flag), repeated keys (Spark keeps the last value:
+:mod:`feedguard.json_duplicates`) and numbers that do not fit their type exactly (rounded decimals,
+exponents, overflowing doubles: :mod:`feedguard.exactness`). A line of spaces and tabs is blank.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from feedguard.checks import (
+    BLANK_CHARS,
+    ROUNDED_COLUMN,
     collect_errors,
     contract_checks,
     contract_may_violate,
@@ -24,13 +28,16 @@ from feedguard.checks import (
     has_bad_chars,
     keep_when_flagged,
     preview,
+    sql_name,
     with_errors_when_flagged,
     without_shadowed_missing,
 )
 from feedguard.contract import Contract
+from feedguard.exactness import has_numbers, json_exactness_errors, json_inexact, json_rounded, typed_value
+from feedguard.json_duplicates import duplicate_key_error
 from feedguard.json_shape import shape_may_be_bad
 from feedguard.limit_checks import too_deeply_nested
-from feedguard.schema import CORRUPT_COLUMN, spark_schema
+from feedguard.schema import CORRUPT_COLUMN, parse_schema
 from feedguard.sources import source_error
 
 
@@ -39,6 +46,7 @@ def json_options(contract: Contract) -> dict[str, str]:
         "mode": "PERMISSIVE",
         "columnNameOfCorruptRecord": CORRUPT_COLUMN,
         "maxNestingDepth": str(contract.limits.max_nesting_depth),
+        "allowNonNumericNumbers": "false",  # NaN and Infinity are not JSON numbers
     }
     if contract.timestamp_format:
         options["timestampFormat"] = contract.timestamp_format
@@ -128,7 +136,19 @@ def json_record_errors(contract: Contract) -> Column:
             F.array(error("malformed_json", None, "more than one JSON value on the line")),
         )
     )
-    specific = collect_errors([*_key_errors(contract), *_type_errors(contract)])
+    wide = {f.name: sql_name("_wide", f.name) for f in contract.fields if has_numbers(f)}
+    exactness = collect_errors(json_exactness_errors(contract, wide))
+    # a number the parser refused (1E400) is named once, by the rule it breaks
+    type_errors = F.filter(
+        collect_errors(_type_errors(contract)),
+        lambda e: ~F.exists(exactness, lambda x: x.getField("field") == e.getField("field")),
+    )
+    duplicates = duplicate_key_error(contract, F.col("_raw"), F.col("_keys"))
+    specific = F.concat(
+        collect_errors([duplicates, *_key_errors(contract)]),
+        type_errors,
+        exactness,
+    )
     fallback = F.when(
         (F.size(specific) == 0) & F.col("_corrupt").isNotNull(),
         F.array(error("type_mismatch", None, "a nested value does not match the contract type")),
@@ -139,7 +159,7 @@ def json_record_errors(contract: Contract) -> Column:
     return F.when(F.size(first) > 0, first).otherwise(content)
 
 
-SCRATCH = ("_corrupt", "_wrapped_len", "_keys", "_first_char")
+SCRATCH = ("_corrupt", "_wide", "_wrapped_len", "_keys", "_first_char")
 
 
 def exact_intermediates() -> dict[str, Column]:
@@ -159,18 +179,29 @@ def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
     the result, then :func:`feedguard.checks.split_flagged` with :func:`json_record_errors`.
     """
     parsed = df.select(
-        *df.columns, F.from_json("_raw", spark_schema(contract), json_options(contract)).alias("_p")
+        *df.columns, F.from_json("_raw", parse_schema(contract), json_options(contract)).alias("_p")
     )
-    typed = parsed.select(
+    numeric = [f.name for f in contract.fields if has_numbers(f)]
+    wide = parsed.select(
         *df.columns,
         *[F.col("_p").getField(name).alias(name) for name in contract.field_names],
         F.col("_p").getField(CORRUPT_COLUMN).alias("_corrupt"),
     )
+    at_wide = {name: sql_name(name) for name in contract.field_names}
+    typed = wide.select(
+        *df.columns,
+        *[typed_value(spec, spec.name).alias(spec.name) for spec in contract.fields],
+        "_corrupt",
+        (F.struct(*numeric) if numeric else F.lit(None).cast("string")).alias("_wide"),
+        json_inexact(contract, at_wide).alias("_inexact"),
+        json_rounded(contract, at_wide).alias(ROUNDED_COLUMN),
+    )
     raw = F.col("_raw")
-    blank = F.length(F.trim(raw)) == 0
+    blank = F.length(F.btrim(raw, F.lit(BLANK_CHARS))) == 0
     may_be_bad = (
         F.col("_doc_error").isNotNull()
         | F.col("_corrupt").isNotNull()
+        | F.col("_inexact")
         | shape_may_be_bad(raw, contract)
         | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
     )
@@ -180,8 +211,9 @@ def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
         "_blank",
         F.lit(False).alias("_header"),
         *contract.field_names,
+        ROUNDED_COLUMN,
         "_maybe_bad",
-        *keep_when_flagged(("_corrupt",)),
+        *keep_when_flagged(("_corrupt", "_wide")),
         *[F.when(F.col("_maybe_bad"), value).alias(name) for name, value in exact_intermediates().items()],
     )
 
@@ -193,5 +225,6 @@ def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
         "_blank",
         "_header",
         *contract.field_names,
+        ROUNDED_COLUMN,
         *with_errors_when_flagged(json_record_errors(contract)),
     )

@@ -3,6 +3,7 @@
 Example::
 
     schema = spark_schema(contract)                 # typed, with the corrupt-record column
+    wide = parse_schema(contract)                   # what the JSON parser reads: decimals widened
     text_schema = string_schema(contract)           # every top-level field as string (CSV)
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from pyspark.sql import types as T
 
-from feedguard.contract import DECIMAL_RE, Contract, FieldSpec
+from feedguard.contract import DECIMAL_RE, MAX_DECIMAL_PRECISION, Contract, FieldSpec
 
 CORRUPT_COLUMN = "_corrupt_record"
 
@@ -37,6 +38,38 @@ def field_type(spec: FieldSpec) -> T.DataType:
     if match:
         return T.DecimalType(int(match[1]), int(match[2]))
     return _PRIMITIVES[spec.type]
+
+
+def wide_decimal(spec: FieldSpec) -> T.DecimalType:
+    """The decimal a contract's ``decimal(p,s)`` is read into before its exactness is checked.
+
+    The same integer digits (``p - s``) and every other digit of 38 as decimal places, so a value
+    with more places than ``s`` shows (``17.884``, float noise such as ``25.650000000000002``) instead
+    of being rounded by the parser. See :mod:`feedguard.exactness`.
+    """
+    declared = field_type(spec)
+    assert isinstance(declared, T.DecimalType)
+    integer_digits = declared.precision - declared.scale
+    return T.DecimalType(MAX_DECIMAL_PRECISION, MAX_DECIMAL_PRECISION - integer_digits)
+
+
+def parse_type(spec: FieldSpec) -> T.DataType:
+    """The type the JSON parser reads a field into: the contract type with decimals widened."""
+    if spec.type == "struct":
+        assert spec.fields is not None
+        return T.StructType([T.StructField(f.name, parse_type(f), True) for f in spec.fields])
+    if spec.type == "array":
+        assert spec.items is not None
+        return T.ArrayType(parse_type(spec.items), True)
+    if DECIMAL_RE.match(spec.type):
+        return wide_decimal(spec)
+    return field_type(spec)
+
+
+def parse_schema(contract: Contract) -> T.StructType:
+    """What ``from_json`` reads (decimals widened, see :func:`wide_decimal`), with the corrupt column."""
+    fields = [T.StructField(f.name, parse_type(f), True) for f in contract.fields]
+    return T.StructType([*fields, T.StructField(CORRUPT_COLUMN, T.StringType(), True)])
 
 
 def spark_schema(contract: Contract, *, corrupt_column: bool = True) -> T.StructType:

@@ -42,6 +42,10 @@ JSON_LINES = [
     "   ",
     None,  # a Kafka tombstone has no text at all
     json.dumps(ORDER).replace("Berlin", "Ber\x00lin"),
+    json.dumps(ORDER)[:-1] + ', "status": "delivered"}',
+    json.dumps(ORDER).replace('"total": 8.0', '"total": 25.678'),
+    json.dumps(ORDER).replace('"price": 3.5', '"price": 1e1'),
+    " \t ",
 ]
 CSV_HEADER = (
     "order_id,menu_id,quantity,price,promotion_id,payment_method,order_status,customer_phone,order_datetime"
@@ -56,14 +60,19 @@ CSV_LINES = [
     CSV_GOOD.replace("Falafel", '"Unbalanced'),
     CSV_GOOD.replace("card", "bitcoin"),
     "",
+    CSV_GOOD.replace("9.50", "25.678"),
+    CSV_GOOD.replace("Falafel", '"Fala"fel'),
+    " \t ",
 ]
 COMPARED = ("_row_in_block", "_blank", "_header", "_errors")
 
 
 def raw_frame(spark: SparkSession, lines: list[str | None]) -> DataFrame:
-    rows = [("file:/in", 0, i, text, None) for i, text in enumerate(lines)]
+    rows = [("file:/in", 0, i, text, None, None) for i, text in enumerate(lines)]
     return spark.createDataFrame(
-        rows, "_source_file string, _block_start long, _row_in_block long, _raw string, _doc_error string"
+        rows,
+        "_source_file string, _block_start long, _row_in_block long, _raw string, _raw_bytes binary,"
+        " _doc_error string",
     )
 
 
@@ -112,6 +121,9 @@ def test_csv_two_step_parse_equals_the_one_step_parser(spark: SparkSession) -> N
             "type_mismatch",
             "malformed_csv",
             "constraint_violation",
+            None,
+            "type_mismatch",
+            "malformed_quoting",
             None,
         ]
     finally:

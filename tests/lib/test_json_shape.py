@@ -14,8 +14,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from feedguard.contract import load_contract
+from feedguard.exactness import has_numbers
 from feedguard.parse_json import exact_intermediates, flag_json_records, json_options, json_record_errors
-from feedguard.schema import CORRUPT_COLUMN, spark_schema
+from feedguard.schema import CORRUPT_COLUMN, parse_schema
 
 ORDER = {
     "order_id": "QB-00000001",
@@ -47,6 +48,9 @@ GOOD = [
     compact({**ORDER, "customer_email": None, "tip": None}),
     compact({**ORDER, "items": [{"sku": "S", "qty": 1, "price": 0}]}),
     compact({**ORDER, "ti\u0070": 2.0}).replace('"tip":1.0,', ""),
+    COMPACT.replace('"total":9.0', '"total":9.000'),  # trailing zeros fit the scale
+    COMPACT.replace('"total":9.0', '"total":-0'),  # JSONTestSuite y_number_minus_zero
+    compact({**ORDER, "city": "Bern", "status": "delivered"}),  # letters e in strings are not exponents
 ]
 BAD = [
     COMPACT + " trailing",
@@ -74,6 +78,23 @@ BAD = [
     '{"order_id": ',
     "42",
     '"a string"',
+    # issue 14 item 1: repeated keys (JSONTestSuite y_object_duplicated_key*), top level and nested
+    COMPACT[:-1] + ',"status":"delivered"}',
+    COMPACT[:-1] + ',"city":"Zürich"}',
+    COMPACT.replace('"price":3.5}', '"price":3.5,"price":9.5}'),
+    COMPACT.replace('"tip":1.0,', '"tip":null,"tip":1.0,'),
+    # issue 14 item 2: numbers the parser would change (more places than the scale, exponents, range)
+    COMPACT.replace('"total":9.0', '"total":25.678'),
+    COMPACT.replace('"price":3.5', '"price":17.884'),
+    COMPACT.replace('"total":9.0', '"total":25.650000000000002'),
+    COMPACT.replace('"total":9.0', '"total":1e1'),
+    COMPACT.replace('"total":9.0', '"total":1.0e+2'),  # JSONTestSuite y_number_real_capital_e_pos_exp
+    COMPACT.replace('"total":9.0', '"total":1E400'),  # JSONTestSuite i_number_huge_exp
+    COMPACT.replace('"price":3.5', '"price":35E-1'),
+    COMPACT.replace('"total":9.0', '"total":123456789012'),
+    COMPACT.replace('"qty":2', '"qty":2.0'),
+    COMPACT.replace('"qty":2', '"qty":3000000000'),
+    compact({**ORDER, "city": "Brn"}).replace('"total":9.0', '"total":9e0'),  # one e moved
 ]
 INVALID_UTF8 = [COMPACT.encode().replace("Zürich".encode(), b"Z\xfcrich"), COMPACT.encode() + b"\xff"]
 
@@ -97,11 +118,15 @@ def test_the_cheap_flag_covers_every_record_the_exact_checks_reject(spark: Spark
     everything = flagged.select(
         "*",
         *[value.alias(f"{name}_all") for name, value in exact_intermediates().items()],
-        F.from_json("_raw", spark_schema(contract), json_options(contract))
-        .getField(CORRUPT_COLUMN)
-        .alias("_corrupt_all"),
+        F.from_json("_raw", parse_schema(contract), json_options(contract)).alias("_p"),
     )
-    for name in ("_corrupt", *exact_intermediates()):
+    numeric = [f.name for f in contract.fields if has_numbers(f)]
+    everything = everything.select(
+        "*",
+        F.col("_p").getField(CORRUPT_COLUMN).alias("_corrupt_all"),
+        F.struct(*[F.col("_p").getField(n).alias(n) for n in numeric]).alias("_wide_all"),
+    ).drop("_p")
+    for name in ("_corrupt", "_wide", *exact_intermediates()):
         everything = everything.drop(name).withColumnRenamed(f"{name}_all", name)
     rows = everything.select("_row_in_block", "_maybe_bad", json_record_errors(contract).alias("e")).collect()
     by_row = {r["_row_in_block"]: (r["_maybe_bad"], [e["type"] for e in r["e"]]) for r in rows}
