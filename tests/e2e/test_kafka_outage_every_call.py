@@ -27,6 +27,7 @@ from feedguard.kafka_ingest import kafka_guard, run_kafka_ingest
 from feedguard.kafka_offsets import UnknownTopicError, fetch_group_offsets, fetch_offsets, topic_partitions
 from feedguard.kafka_source import is_kafka_unreachable
 from feedguard.lake import Lake
+from feedguard.lifecycle import close_run
 from feedguard.outage import OutageGuard, OutagePolicy
 from feedguard.registry import load_versions, select_version
 from feedguard.routing import RunContext
@@ -179,9 +180,11 @@ def test_a_broker_lost_before_the_consumer_group_commit_exits_75_and_the_rerun_c
     assert (row["failed_call"], row["attempts"]) == ("commit consumer-group offsets", 4)
     assert offsets_rows(spark, tmp_path) == [(1, "committed"), (1, "planned")]
     assert fetch_group_offsets(kafka.bootstrap, GROUP, topic) == {}
+    close_run(spark, Lake(str(tmp_path)), summary)  # as the job does with its summary
 
     assert run_job(kafka.bootstrap, topic, tmp_path) == 0
-    (rerun,) = summaries(tmp_path)
+    closed, rerun = summaries(tmp_path)
+    assert (closed["run_id"], closed["exit_code"], closed["records_read"]) == ("outage-run", 75, 30)
     assert (rerun["records_read"], rerun["batch_seq"], rerun["consumer_group_committed"]) == (0, None, True)
     _, latest = fetch_offsets(kafka.bootstrap, topic)
     assert fetch_group_offsets(kafka.bootstrap, GROUP, topic) == latest == {0: 30}
