@@ -13,30 +13,30 @@ Reproduce: ``.venv/bin/pytest tests/jobs/test_fault_corpus.py``.
 from __future__ import annotations
 
 import gzip
-import json
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pyspark.sql import SparkSession
 from tests.support.fault_corpus import (
-    SOURCES,
-    UTF8_BOM,
     FaultKind,
+    JobRun,
+    corpus,
+    csv_unreadable_times,
+    exact_bytes,
+    run_job,
+    write_corpus,
+)
+from tests.support.strict_oracle import (
+    UTF8_BOM,
     Format,
     Rejected,
     contract_specs,
-    corpus,
-    csv_unreadable_times,
     loaded_values,
     physical_lines,
     strict_record,
-    write_corpus,
 )
-
-from jobs.ingest_files import main
 
 KINDS = [*corpus("json"), *corpus("csv")]
 
@@ -46,79 +46,24 @@ def _param(kind: FaultKind) -> Any:
     return pytest.param(kind, id=kind.name, marks=marks if kind.known_defect else [])
 
 
-def file_name(uri: str) -> str:
-    return uri.rstrip("/").rsplit("/", 1)[-1]
-
-
-def exact_bytes(letter: dict[str, Any]) -> bytes | None:
-    """A dead letter's input bytes: ``raw_bytes`` when set, else the UTF-8 bytes of ``raw_text``."""
-    if letter.get("raw_bytes") is not None:
-        return bytes(letter["raw_bytes"])
-    return None if letter["raw_text"] is None else str(letter["raw_text"]).encode("utf-8")
-
-
-@dataclass
-class CorpusRun:
-    """One job run over every kind of one format, and what it left in the lake."""
-
-    exit_code: int
-    lake: Path
-    summary: dict[str, Any]
-    files: dict[str, dict[str, Any]]  # summary entry by file name
-    dead: dict[str, list[dict[str, Any]]]  # dead letters by file name
-    valid: dict[str, list[dict[str, Any]]]  # valid rows by file name
-    table_counts: tuple[int, int]  # rows in the valid table, in the dead-letter table
-
-
-def _by_file(rows: list[dict[str, Any]], column: str) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        grouped.setdefault(file_name(row[column]), []).append(row)
-    return grouped
-
-
-def _run_kinds(
-    spark: SparkSession, root: Path, fmt: Format, kinds: list[FaultKind], run_id: str
-) -> CorpusRun:
+def _run_kinds(spark: SparkSession, root: Path, fmt: Format, kinds: list[FaultKind], run_id: str) -> JobRun:
     """Write ``kinds`` into one folder and run the job once over it."""
-    folder, lake = root / "in", root / "lake"
-    write_corpus(folder, kinds)
-    source = SOURCES[fmt]
-    exit_code = main(
-        ["ingest_files.py", "--JOB_NAME", "fault-corpus", "--source", source, "--dataset", "orders",
-         "--input_path", str(folder), "--lake_path", str(lake), "--skip_dq", "--run_id", run_id]
-    )  # fmt: skip
-    (summary_file,) = (lake / "_runs").glob("*.json")
-    summary = json.loads(summary_file.read_text())
-    dead = [r.asDict() for r in spark.read.format("delta").load(str(lake / "_dead_letter")).collect()]
-    valid_path = lake / source / "orders"
-    valid = (
-        [r.asDict(recursive=True) for r in spark.read.format("delta").load(str(valid_path)).collect()]
-        if (valid_path / "_delta_log").exists()
-        else []
-    )
-    return CorpusRun(
-        exit_code,
-        lake,
-        summary,
-        {file_name(f["path"]): f for f in summary["files"]},
-        _by_file(dead, "source_file"),
-        _by_file(valid, "_source_file"),
-        (len(valid), len(dead)),
-    )
+    write_corpus(root / "in", kinds)
+    return run_job(spark, root / "in", root / "lake", fmt, run_id)
 
 
 class CorpusRuns:
     """The one run per format, made when a test first needs it."""
 
     def __init__(self, spark: SparkSession, factory: pytest.TempPathFactory) -> None:
-        self.spark, self.factory, self.runs = spark, factory, {}  # type: ignore[var-annotated]
+        self.spark, self.factory = spark, factory
+        self.runs: dict[str, JobRun] = {}
 
-    def get(self, fmt: Format) -> CorpusRun:
+    def get(self, fmt: Format) -> JobRun:
         if fmt not in self.runs:
             root = self.factory.mktemp(f"corpus_{fmt}")
             self.runs[fmt] = _run_kinds(self.spark, root, fmt, corpus(fmt), f"corpus-{fmt}")
-        return self.runs[fmt]  # type: ignore[no-any-return]
+        return self.runs[fmt]
 
 
 @pytest.fixture(scope="module")
@@ -180,11 +125,10 @@ def _dead_letter_problems(kind: FaultKind, dead: list[dict[str, Any]], lines: li
     return problems
 
 
-def _error_zone_problems(kind: FaultKind, run: CorpusRun, dead: list[dict[str, Any]]) -> list[str]:
+def _error_zone_problems(kind: FaultKind, run: JobRun, dead: list[dict[str, Any]]) -> list[str]:
     records = sorted((d for d in dead if d["raw_text"] is not None), key=lambda d: d["source_line"])
     want = b"".join(exact_bytes(d) + b"\n" for d in records)  # type: ignore[operator]
-    zone = run.lake / "_error_zone" / SOURCES[kind.fmt] / run.summary["run_id"] / f"file={kind.file_name}"
-    got = b"".join(p.read_bytes() for p in sorted(zone.glob("part-*"))) if zone.exists() else b""
+    got = run.error_zone(kind.file_name)
     return [] if got == want else [f"error zone holds {_short(got)}, expected {_short(want)}"]
 
 
