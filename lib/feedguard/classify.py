@@ -104,7 +104,13 @@ def dominant_signature(stats: FileStats) -> tuple[str | None, float]:
 
 
 def classify_file(contract: Contract, stats: FileStats) -> FileVerdict:
-    """The verdict for one readable file from its counts."""
+    """The verdict for one readable file from its counts.
+
+    A file whose bad records exceed ``intermittent_max_ratio``, or that has no good record, is judged
+    whole: ``structural_change`` when most failures share one structural signature over at least
+    ``min_records_for_structural`` records, else ``file_corrupt`` (quarantined, nothing loaded). Below
+    the threshold it is ``intermittent_corruption``: the good records load.
+    """
     limits = contract.thresholds
     ratio = stats.bad / stats.records if stats.records else 0.0
     signature, share = dominant_signature(stats)
@@ -120,18 +126,27 @@ def classify_file(contract: Contract, stats: FileStats) -> FileVerdict:
     if not stats.bad:
         return FileVerdict(Verdict.CLEAN, "no bad records", evidence)
     kind = signature.split(":", 1)[0] if signature else None
-    structural = (
-        stats.records >= limits.min_records_for_structural
-        and ratio > limits.intermittent_max_ratio
-        and share >= limits.signature_share
-        and kind in STRUCTURAL_ERRORS
-    )
-    if structural:
+    # Above the threshold (or nothing good at all) the file is judged whole, whatever its size.
+    file_level = ratio > limits.intermittent_max_ratio or stats.good == 0
+    shared = share >= limits.signature_share and kind in STRUCTURAL_ERRORS
+    enough = stats.records >= limits.min_records_for_structural
+    if file_level and shared and enough:
         detail = (
             f"{stats.bad} of {stats.records} records ({ratio:.0%}) fail with the same signature "
             f"{signature} ({share:.0%} of the failures): the producer changed the format"
         )
         return FileVerdict(Verdict.STRUCTURAL_CHANGE, detail, evidence)
+    if file_level:
+        detail = (
+            f"{stats.bad} of {stats.records} records ({ratio:.0%}) are bad, above the contract's "
+            f"intermittent_max_ratio ({limits.intermittent_max_ratio:.0%}): the file is quarantined whole"
+        )
+        if shared:
+            detail += (
+                f"; they share the signature {signature}, but {stats.records} record(s) are too few "
+                f"(min_records_for_structural {limits.min_records_for_structural}) to call it a format change"
+            )
+        return FileVerdict(Verdict.FILE_CORRUPT, detail, evidence)
     evidence["above_warning_ratio"] = ratio > limits.warning_ratio
     detail = (
         f"{stats.bad} of {stats.records} records ({ratio:.2%}) are bad with no shared structural signature"

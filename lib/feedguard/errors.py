@@ -8,6 +8,7 @@ EXIT_USAGE = 2
 EXIT_DQ_FAILED = 3
 EXIT_STRUCTURAL_CHANGE = 4
 EXIT_CONSERVATION = 5
+EXIT_FILE_CORRUPT = 6  # file(s) quarantined: unreadable, or more bad records than the contract allows
 EXIT_ENVIRONMENT = 74  # sysexits EX_IOERR: disk full, permission denied, read-only lake
 EXIT_TRANSIENT = 75
 

@@ -25,6 +25,7 @@ from feedguard.contract import Contract
 from feedguard.drift import DriftReport, infer_fields, propose_contract, write_drift_report
 from feedguard.errors import (
     EXIT_DQ_FAILED,
+    EXIT_FILE_CORRUPT,
     EXIT_INTERNAL,
     EXIT_OK,
     EXIT_STRUCTURAL_CHANGE,
@@ -170,6 +171,8 @@ def _status(reports: list[FileReport], dead: int, dq: DqOutcome | None) -> tuple
         return "structural_change", EXIT_STRUCTURAL_CHANGE
     if dq is not None and not dq.success:
         return "dq_failed", EXIT_DQ_FAILED
+    if Verdict.FILE_CORRUPT in verdicts:
+        return "file_quarantined", EXIT_FILE_CORRUPT
     if dead:
         return "succeeded_with_dead_letters", EXIT_OK
     return "succeeded", EXIT_OK
@@ -320,9 +323,9 @@ def _classify(run: _Run, header_rejects: dict[str, HeaderProblem]) -> None:
         verdict = classify_file(run.contract, stats)
         run.reports[uri].verdict = verdict.verdict
         run.reports[uri].evidence = verdict.evidence
-        if verdict.verdict == Verdict.STRUCTURAL_CHANGE:
+        if verdict.verdict in (Verdict.STRUCTURAL_CHANGE, Verdict.FILE_CORRUPT):
             run.reports[uri].evidence["detail"] = verdict.detail
-            run.rejects[uri] = ("structural_change", verdict.detail)
+            run.rejects[uri] = (str(verdict.verdict), verdict.detail)
 
 
 def _quality_gate(run: _Run, suite: dict[str, Any], gx_root: str) -> None:

@@ -21,13 +21,19 @@ GOOD = json.dumps(
 BAD = GOOD.replace('"total": 1.0', '"total": "one"')
 
 
+def feed_file(first: int) -> str:
+    """Four good orders and a bad one: 20% bad, at the threshold (above it the file is quarantined whole)."""
+    lines = [GOOD.replace("QB-00000001", f"QB-{first + n:08d}") for n in range(4)]
+    return "\n".join([*lines, BAD.replace("QB-00000001", f"QB-{first + 4:08d}")]) + "\n"
+
+
 def test_job_publishes_metrics_and_alerts_once_per_change(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     feed = tmp_path / "in"
     feed.mkdir()
-    (feed / "a.jsonl").write_text(f"{GOOD}\n{BAD}\n")
-    (feed / "b.jsonl").write_text(f"{BAD}\n")
+    (feed / "a.jsonl").write_text(feed_file(1))
+    (feed / "b.jsonl").write_text(feed_file(6))
     with running_moto_server() as moto, webhook_receiver() as slack:
         for key, value in {
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
@@ -65,7 +71,7 @@ def test_job_publishes_metrics_and_alerts_once_per_change(
             EndTime=now + dt.timedelta(minutes=5),
         )  # fmt: skip
         totals = {r["Id"]: sum(r["Values"]) for r in data["MetricDataResults"]}
-        assert totals == {"read": 3.0, "dead": 2.0}
+        assert totals == {"read": 10.0, "dead": 2.0}
 
         assert len(slack.posts) == 1
         text = json.dumps(slack.posts[0].json)

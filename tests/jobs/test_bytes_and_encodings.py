@@ -59,6 +59,11 @@ def dead_letters(spark: SparkSession, lake: Path) -> dict[tuple[str, int | None]
     return {(Path(r["source_file"]).name, r["source_line"]): r.asDict() for r in rows}
 
 
+# These few-record files are judged record by record: above the default threshold (20% bad) a file is
+# quarantined whole (tests/jobs/test_verdicts.py).
+LENIENT = {"intermittent_max_ratio": 1.0}
+
+
 def error_zone(lake: Path, source: str, summary: dict[str, Any], file: str) -> bytes:
     folder = lake / "_error_zone" / source / summary["run_id"] / f"file={file}"
     return b"".join(p.read_bytes() for p in sorted(folder.glob("part-*")))
@@ -82,7 +87,7 @@ def test_bytes_that_are_not_utf8_reach_the_dead_letter_and_error_zone_byte_for_b
     ]
     (feed / "mixed.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     lake = tmp_path / "lake"
-    summary = run("quickbite", feed, lake)
+    summary = run("quickbite", feed, lake, contracts(tmp_path, "quickbite", thresholds=LENIENT))
     assert (summary["records_read"], summary["records_valid"], summary["records_dead_lettered"]) == (5, 1, 4)
     dead = dead_letters(spark, lake)
     for line in (2, 3, 5):
@@ -126,7 +131,9 @@ def test_a_windows_1252_contract_decodes_exactly_and_keeps_the_input_bytes(
     ]
     (feed / "orders.csv").write_bytes(b"\r\n".join(lines) + b"\r\n")
     lake = tmp_path / "lake"
-    summary = run("mealdash", feed, lake, contracts(tmp_path, "mealdash", encoding="windows-1252"))
+    summary = run(
+        "mealdash", feed, lake, contracts(tmp_path, "mealdash", encoding="windows-1252", thresholds=LENIENT)
+    )
     assert (summary["records_read"], summary["records_valid"], summary["records_dead_lettered"]) == (4, 1, 3)
     valid = spark.read.format("delta").load(str(lake / "mealdash" / "orders")).collect()
     assert [r["menu_id"] for r in valid] == ["Cr\u00e8me br\u00fbl\u00e9e \u20ac"]
@@ -160,7 +167,9 @@ def test_utf16_files_are_read_under_a_utf16_contract_and_named_under_a_utf8_one(
     data = "\r\n".join(lines).encode("utf-16")  # FF FE, then UTF-16LE; CRLF; no final newline
     (feed / "orders.jsonl").write_bytes(data)
     lake = tmp_path / "lake"
-    summary = run("quickbite", feed, lake, contracts(tmp_path, "quickbite", encoding="utf-16"))
+    summary = run(
+        "quickbite", feed, lake, contracts(tmp_path, "quickbite", encoding="utf-16", thresholds=LENIENT)
+    )
     assert (summary["records_read"], summary["records_valid"], summary["records_dead_lettered"]) == (4, 3, 1)
     valid = spark.read.format("delta").load(str(lake / "quickbite" / "orders"))
     assert sorted((r["_source_line"], r["city"]) for r in valid.collect()) == [
@@ -206,7 +215,9 @@ def test_hostile_json_input_meets_its_caps_and_a_large_array_loads(
     (feed / "hostile.jsonl").write_text(f"{deep}\n{large}\n{order(99_999_997)}\n", encoding="utf-8")
     limits = {"max_record_bytes": 4096, "max_nesting_depth": 50}
     lake = tmp_path / "lake"
-    summary = run("quickbite", feed, lake, contracts(tmp_path, "quickbite", limits=limits))
+    summary = run(
+        "quickbite", feed, lake, contracts(tmp_path, "quickbite", limits=limits, thresholds=LENIENT)
+    )
     files = by_file(summary)
     assert {name: (f["records_read"], f["records_valid"]) for name, f in files.items()} == {
         "array.json": (ARRAY_ELEMENTS, ARRAY_ELEMENTS - 2),

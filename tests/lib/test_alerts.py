@@ -177,6 +177,7 @@ def test_a_run_that_stopped_before_reading_data_keeps_data_problems_open(make_su
     assert seen == {
         "run_failed": True,
         "structural_change": None,
+        "file_corrupt": None,
         "intermittent_corruption": None,
         "dq_failed": None,
         "metrics_unsent": None,
@@ -194,6 +195,85 @@ def test_an_undelivered_alert_fires_again_on_the_next_run(make_summary: Summary)
     quiet, _ = alerts_for_run({**failed, "run_id": "r3"}, state2, THRESHOLDS, now=NOW)
 
     assert (kinds(again), kinds(quiet)) == (["run_failed"], [])
+
+
+def test_a_run_that_read_nothing_keeps_data_problems_open(make_summary: Summary) -> None:
+    corrupt = make_summary(run_id="r1", records_dead_lettered=20, records_valid=180)
+    _, state = alerts_for_run(corrupt, AlertState(), THRESHOLDS, now=NOW)
+    nothing = make_summary(
+        run_id="r2",
+        records_read=0,
+        records_valid=0,
+        records_dead_lettered=0,
+        dead_letters_by_type={},
+        files=[],
+        files_skipped_already_processed=2,
+    )
+
+    quiet, state2 = alerts_for_run(nothing, state, THRESHOLDS, now=NOW)
+    healthy, _ = alerts_for_run(make_summary(run_id="r3", records_dead_lettered=0), state2, THRESHOLDS)
+
+    assert observe(nothing, THRESHOLDS)["intermittent_corruption"] is None
+    assert quiet == [] and sorted(state2.for_dataset("quickbite", "orders")) == ["intermittent_corruption"]
+    assert kinds(healthy) == ["resolved"]
+
+
+def quarantined_summary(make_summary: Summary, run_id: str = "r1") -> dict[str, Any]:
+    """A truncated gzip beside a clean file, as the ingest job reports it."""
+    files = [
+        {"path": "in/a.jsonl.gz", "records_read": 1, "records_valid": 0, "records_dead_lettered": 1,
+         "verdict": "file_corrupt"},
+        {"path": "in/b.jsonl", "records_read": 9, "records_valid": 9, "records_dead_lettered": 0,
+         "verdict": "clean"},
+    ]  # fmt: skip
+    return make_summary(
+        run_id=run_id,
+        exit_code=6,
+        status="file_quarantined",
+        records_read=10,
+        records_valid=9,
+        records_dead_lettered=1,
+        dead_letters_by_type={"file_corrupt": 1},
+        corrupt_ratio_pct=10.0,
+        files=files,
+        verdicts={f["path"]: f["verdict"] for f in files},
+    )
+
+
+def test_a_quarantined_file_is_a_file_level_alert_not_intermittent_corruption(make_summary: Summary) -> None:
+    summary = quarantined_summary(make_summary)
+
+    alerts, state = alerts_for_run(summary, AlertState(), THRESHOLDS, now=NOW)
+    message = format_alert(alerts[0], summary)
+    cleared, _ = alerts_for_run(make_summary(run_id="r2", records_dead_lettered=0), state, THRESHOLDS)
+
+    assert [(a.kind, a.severity, a.recipients) for a in alerts] == [
+        ("file_corrupt", "critical", ("oncall", "owner:orders-team@quickbite.example"))
+    ]
+    assert message.subject == "[feedguard] CRITICAL quickbite/orders: file(s) quarantined as corrupt (run r1)"
+    assert message.text.splitlines()[0] == (
+        "File(s) quarantined as corrupt: 1 file(s) of quickbite/orders were unreadable or had more bad "
+        "records than the contract allows; run r1 loaded nothing of them."
+    )
+    assert "Status: file_quarantined (exit 6)" in message.text
+    assert "feedguard replay --source quickbite --dataset orders --run-id r1 --error-type file_corrupt" in (
+        message.text
+    )
+    assert (
+        kinds(cleared) == ["resolved"] and cleared[0].recipients[1] == "owner:orders-team@quickbite.example"
+    )
+
+
+def test_a_run_that_loaded_no_file_does_not_resolve_corruption(make_summary: Summary) -> None:
+    _, state = alerts_for_run(make_summary(run_id="r1", records_dead_lettered=20), AlertState(), THRESHOLDS)
+    only_quarantined = quarantined_summary(make_summary, "r2")
+    only_quarantined["files"] = only_quarantined["files"][:1]
+    only_quarantined["verdicts"] = {"in/a.jsonl.gz": "file_corrupt"}
+
+    alerts, after = alerts_for_run(only_quarantined, state, THRESHOLDS)
+
+    assert kinds(alerts) == ["file_corrupt"]
+    assert sorted(after.for_dataset("quickbite", "orders")) == ["file_corrupt", "intermittent_corruption"]
 
 
 def test_datasets_are_tracked_separately(make_summary: Summary) -> None:

@@ -28,6 +28,8 @@ EXIT_MEANINGS: Final[Mapping[int, str]] = {
     3: "data-quality gate failed",
     4: "structural change, files quarantined",
     5: "conservation check failed",
+    6: "file(s) quarantined as corrupt",
+    74: "environment problem (disk, permissions)",
     75: "transient infrastructure failure",
 }
 FAILURE_ACTIONS: Final[Mapping[int, str]] = {
@@ -42,6 +44,7 @@ FAILURE_ACTIONS: Final[Mapping[int, str]] = {
 TITLES: Final[Mapping[AlertKind, str]] = {
     "run_failed": "run failed",
     "structural_change": "structural change",
+    "file_corrupt": "file(s) quarantined as corrupt",
     "intermittent_corruption": "intermittent corruption",
     "dq_failed": "data-quality gate failed",
     "metrics_unsent": "metrics not sent",
@@ -121,6 +124,12 @@ def _headline(alert: Alert, s: Mapping[str, Any]) -> str:
             f"Structural change: {len(changed)} file(s) of {where} no longer match contract "
             f"version {version} and were quarantined whole by run {run}."
         )
+    if alert.kind == "file_corrupt":
+        quarantined = [f for f, v in verdicts_of(s).items() if v == "file_corrupt"]
+        return (
+            f"File(s) quarantined as corrupt: {len(quarantined)} file(s) of {where} were unreadable or had "
+            f"more bad records than the contract allows; run {run} loaded nothing of them."
+        )
     if alert.kind == "intermittent_corruption":
         return (
             f"Intermittent corruption: {corrupt_ratio_pct(s):.2f}% of the records of {where} were "
@@ -157,6 +166,13 @@ def _action(alert: Alert, s: Mapping[str, Any]) -> str:
             f"_quarantine/{source}/{dataset}/{run}/ in the lake. The contract owner agrees the change "
             f"with the partner and publishes the next contract version (the drift report proposes one), "
             f"then: {replay}"
+        )
+    if alert.kind == "file_corrupt":
+        return (
+            f"The files are kept byte for byte under _quarantine/{source}/{dataset}/{run}/ in the lake and "
+            f"their records (or the file, when unreadable) are in the dead-letter table with the reason. Ask "
+            f"the partner for a corrected delivery and ingest it; to load the good records of a readable "
+            f"file as they are: {replay} --error-type file_corrupt"
         )
     if alert.kind == "intermittent_corruption":
         return (

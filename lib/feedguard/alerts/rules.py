@@ -1,9 +1,11 @@
 """Decide which alerts a run raises: on a change of state only, with one "resolved" message.
 
-Problem kinds, each open or not after a run: ``run_failed``, ``structural_change``,
+Problem kinds, each open or not after a run: ``run_failed``, ``structural_change``, ``file_corrupt``
+(files quarantined whole: unreadable, or more bad records than the contract allows),
 ``intermittent_corruption``, ``dq_failed``, ``metrics_unsent``. A kind that opens alerts once; while
 it stays open later runs stay quiet; when the kinds that were open clear, one ``resolved`` alert
-says so. A run that stopped before it read data (exit 1, 2 or 75) leaves the data kinds as they were.
+says so. Only a run that judged data can clear a data kind: one that stopped before (exit 1, 2, 5, 74,
+75) or read no record (every file already processed) leaves them as they were.
 
 Example::
 
@@ -18,19 +20,32 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from feedguard.metrics.model import corrupt_ratio_pct, verdicts_of
+from feedguard.errors import EXIT_DQ_FAILED, EXIT_FILE_CORRUPT, EXIT_OK, EXIT_STRUCTURAL_CHANGE
+from feedguard.metrics.model import QUARANTINING_VERDICTS, corrupt_ratio_pct, verdicts_of
 
 ProblemKind = Literal[
-    "run_failed", "structural_change", "intermittent_corruption", "dq_failed", "metrics_unsent"
+    "run_failed",
+    "structural_change",
+    "file_corrupt",
+    "intermittent_corruption",
+    "dq_failed",
+    "metrics_unsent",
 ]
 AlertKind = Literal[
-    "run_failed", "structural_change", "intermittent_corruption", "dq_failed", "metrics_unsent", "resolved"
+    "run_failed",
+    "structural_change",
+    "file_corrupt",
+    "intermittent_corruption",
+    "dq_failed",
+    "metrics_unsent",
+    "resolved",
 ]
 Severity = Literal["critical", "warning", "info"]
 
 PROBLEM_KINDS: Final[tuple[ProblemKind, ...]] = (
     "run_failed",
     "structural_change",
+    "file_corrupt",
     "intermittent_corruption",
     "dq_failed",
     "metrics_unsent",
@@ -38,15 +53,18 @@ PROBLEM_KINDS: Final[tuple[ProblemKind, ...]] = (
 SEVERITY: Final[Mapping[str, Severity]] = {
     "run_failed": "critical",
     "structural_change": "critical",
+    "file_corrupt": "critical",
     "dq_failed": "critical",
     "intermittent_corruption": "warning",
     "metrics_unsent": "warning",
     "resolved": "info",
 }
 ONCALL: Final = "oncall"
-EXIT_DQ_FAILED: Final = 3
-EXIT_STRUCTURAL: Final = 4
-EXITS_BEFORE_DATA: Final = frozenset({1, 2, 75})  # the run stopped before it could judge the data
+EXIT_STRUCTURAL: Final = EXIT_STRUCTURAL_CHANGE
+# The exits of a run that judged its data; any other code stopped before (or undid what it judged).
+EXITS_WITH_VERDICTS: Final = frozenset({EXIT_OK, EXIT_DQ_FAILED, EXIT_STRUCTURAL, EXIT_FILE_CORRUPT})
+LOADED_VERDICTS: Final = frozenset({"clean", "intermittent_corruption"})
+OWNER_KINDS: Final = frozenset({"structural_change", "file_corrupt"})  # the contract owner is told too
 SUCCESS_STATUSES: Final = frozenset({"succeeded", "success", "ok", "completed"})
 
 
@@ -159,26 +177,47 @@ def observe(summary: Mapping[str, Any], thresholds: AlertThresholds) -> dict[Pro
     if exit_code is None:
         status = str(summary.get("status", "")).lower()
         exit_code = 0 if status in SUCCESS_STATUSES else 1
-    judged_data = exit_code not in EXITS_BEFORE_DATA
     verdicts = set(verdicts_of(summary).values())
+    judged_data = exit_code in EXITS_WITH_VERDICTS and _read_data(summary, exit_code, verdicts)
     dq_success = summary.get("dq_success")
 
     seen: dict[ProblemKind, bool | None] = {
-        "run_failed": exit_code not in (0, EXIT_DQ_FAILED, EXIT_STRUCTURAL),
+        "run_failed": exit_code not in EXITS_WITH_VERDICTS,
         "structural_change": None,
+        "file_corrupt": None,
         "intermittent_corruption": None,
         "dq_failed": None,
         "metrics_unsent": None,
     }
     if judged_data:
         seen["structural_change"] = exit_code == EXIT_STRUCTURAL or "structural_change" in verdicts
-        seen["intermittent_corruption"] = corrupt_ratio_pct(summary) > 100.0 * thresholds.warning_ratio
+        seen["file_corrupt"] = exit_code == EXIT_FILE_CORRUPT or "file_corrupt" in verdicts
+        seen["intermittent_corruption"] = _corruption_of_loaded_files(
+            summary, verdicts, thresholds.warning_ratio
+        )
         if exit_code == EXIT_DQ_FAILED or isinstance(dq_success, bool):
             seen["dq_failed"] = exit_code == EXIT_DQ_FAILED or dq_success is False
     if "metrics_spooled" in summary or "metrics_dropped" in summary:
         unsent = (_int(summary.get("metrics_spooled")) or 0) + (_int(summary.get("metrics_dropped")) or 0)
         seen["metrics_unsent"] = unsent > 0
     return seen
+
+
+def _read_data(summary: Mapping[str, Any], exit_code: int, verdicts: set[str]) -> bool:
+    """Whether the run judged any data: it read a record, or reached a file-level verdict."""
+    read = _int(summary.get("records_read"))
+    return read is None or read > 0 or exit_code != EXIT_OK or bool(verdicts & QUARANTINING_VERDICTS)
+
+
+def _corruption_of_loaded_files(
+    summary: Mapping[str, Any], verdicts: set[str], warning_ratio: float
+) -> bool | None:
+    """Dead letters above the warning ratio in files that loaded; None when no file loaded (a quarantined
+    file is a file-level alert of its own). Without file verdicts (Kafka) the run's ratio decides."""
+    if verdicts and not verdicts & LOADED_VERDICTS:
+        return None
+    above = corrupt_ratio_pct(summary) > 100.0 * warning_ratio
+    return above and (not verdicts or "intermittent_corruption" in verdicts)
 
 
 def alerts_for_run(
@@ -211,7 +250,7 @@ def alerts_for_run(
         elif was is not None:
             cleared.append(was)
     if cleared:
-        owner_told = any(p.kind == "structural_change" for p in cleared) and thresholds.owner
+        owner_told = any(p.kind in OWNER_KINDS for p in cleared) and thresholds.owner
         recipients = (ONCALL, f"owner:{thresholds.owner}") if owner_told else (ONCALL,)
         alerts.append(Alert("resolved", "info", source, dataset, run_id, recipients, tuple(cleared)))
     return alerts, previous_state.with_dataset(source, dataset, after)
@@ -219,7 +258,7 @@ def alerts_for_run(
 
 def _firing(kind: ProblemKind, source: str, dataset: str, run_id: str, thresholds: AlertThresholds) -> Alert:
     recipients: tuple[str, ...] = (ONCALL,)
-    if kind == "structural_change" and thresholds.owner:
+    if kind in OWNER_KINDS and thresholds.owner:
         recipients = (ONCALL, f"owner:{thresholds.owner}")
     return Alert(kind, SEVERITY[kind], source, dataset, run_id, recipients)
 
