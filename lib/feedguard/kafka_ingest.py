@@ -236,7 +236,7 @@ def _write_batch(
     hook("valid_write")
     dead = routed.transform(kafka_dead_letter_rows, ctx)
     written["dead_letter"] = _write_once(guard, dead, lake.dead_letter, batch, ctx, "dead_letter",
-                                         ("source", "ingest_date"), False)  # fmt: skip
+                                         ("source", "ingest_date"), True)  # fmt: skip
     if written["dead_letter"]:  # the bad payloads as plain text too, one folder per partition
         guard.call(
             lambda: write_error_zone(dead, lake.error_zone(ctx.source, ctx.run_id)),

@@ -15,7 +15,7 @@ from feedguard.checks import error
 from feedguard.contract import Contract
 from feedguard.kafka_offsets import OffsetRange
 from feedguard.kafka_source import KAFKA_COLUMNS
-from feedguard.routing import DEAD_LETTER_SCHEMA, RunContext
+from feedguard.routing import DEAD_LETTER_SCHEMA, RunContext, exact_raw
 from feedguard.routing import _describe_errors as describe_errors  # same error text as file dead letters
 
 EMPTY_MESSAGE = "empty_message"
@@ -74,6 +74,7 @@ def kafka_valid_rows(df: DataFrame, contract: Contract, ctx: RunContext) -> Data
 def kafka_dead_letter_rows(df: DataFrame, ctx: RunContext) -> DataFrame:
     """Messages with an error, in :data:`DEAD_LETTER_SCHEMA`, with the exact payload and Kafka lineage."""
     ingested = _ingested_at(ctx)
+    raw_text, raw_bytes, raw_encoding = exact_raw(df)  # a payload that is not UTF-8 keeps its bytes
     values: dict[str, Column] = {
         "source": F.lit(ctx.source),
         "dataset": F.lit(ctx.dataset),
@@ -81,7 +82,9 @@ def kafka_dead_letter_rows(df: DataFrame, ctx: RunContext) -> DataFrame:
         "run_id": F.lit(ctx.run_id),
         "source_file": F.col("_source_file"),
         "source_line": F.col("_kafka_offset"),
-        "raw_text": F.col("_raw"),
+        "raw_text": raw_text,
+        "raw_bytes": raw_bytes,
+        "raw_encoding": raw_encoding,
         "error_type": F.col("_error_type"),
         "error_detail": describe_errors(),
         "error_field": F.col("_errors").getItem(0).getField("field"),

@@ -53,13 +53,17 @@ def record_limit_error(size: Column, text: Column, contract: Contract | None) ->
         return too_large
     cap = limits.max_csv_columns
     fields = csv_field_count(text, contract.csv.delimiter, contract.csv.quote)
-    # More than ``cap`` fields need at least ``cap`` delimiters: shorter lines are never counted.
+    # More than ``cap`` fields need at least ``cap`` delimiters: shorter lines are never counted (the
+    # count sits in a branch, so Spark cannot hoist it out as a common subexpression of every row).
     too_many = F.when(
-        (size >= cap) & (fields > cap),
-        F.concat(
-            F.lit("too_many_columns: "),
-            fields.cast("string"),
-            F.lit(f" fields, above the cap of {cap} (limits.max_csv_columns); the line is not parsed"),
+        size >= cap,
+        F.when(
+            fields > cap,
+            F.concat(
+                F.lit("too_many_columns: "),
+                fields.cast("string"),
+                F.lit(f" fields, above the cap of {cap} (limits.max_csv_columns); the line is not parsed"),
+            ),
         ),
     )
     return F.coalesce(too_large, too_many)
@@ -84,4 +88,4 @@ def json_nesting_depth(text: Column) -> Column:
 def too_deeply_nested(text: Column, limits: Limits) -> Column:
     """True when a JSON text nests deeper than ``limits.max_nesting_depth`` (cheap test first)."""
     cap = limits.max_nesting_depth
-    return (F.octet_length(text) > cap) & (json_nesting_depth(text) > cap)
+    return F.when(F.octet_length(text) > cap, json_nesting_depth(text) > cap).otherwise(F.lit(False))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from delta.tables import DeltaTable
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -124,26 +125,40 @@ def _error_zone_lines(dead_letters: DataFrame, target: str, newline: str) -> Non
     )
 
 
+def _may_hold_wide_text(df: DataFrame) -> bool:
+    """Only the Python reader (an RDD in the plan) yields UTF-16/32 records; other plans need no look."""
+    plan: str = df._jdf.queryExecution().logical().toString()
+    return "LogicalRDD" in plan or "ExistingRDD" in plan
+
+
 def write_error_zone(dead_letters: DataFrame, target: str) -> None:
     """The bad records byte for byte as in their input, one folder per source file, in line order.
 
     Each record is followed by a newline in its file's encoding (``0A 00`` in UTF-16LE), so a bad
-    line of a UTF-16 file is mirrored as UTF-16. Files in UTF-16/32 take one more write each.
+    line of a UTF-16 file is mirrored as UTF-16: one more write per such encoding.
     """
-    with_text = dead_letters.where(F.col("raw_text").isNotNull())
-    wide = [
-        name
-        for (name,) in with_text.where(F.col("raw_encoding").isin(*WIDE_ENCODINGS))
-        .select("raw_encoding")
-        .distinct()
-        .collect()
-    ]
-    narrow = F.coalesce(~F.col("raw_encoding").isin(*wide), F.lit(True)) if wide else F.lit(True)
-    _error_zone_lines(with_text.where(narrow), target, "\n")
-    for name in wide:
-        _error_zone_lines(
-            with_text.where(F.col("raw_encoding") == name), target, ENCODINGS[name].newline.decode("latin-1")
-        )
+    with_text = dead_letters.where(F.col("raw_text").isNotNull()).select(
+        "source_file", "source_line", "raw_text", "raw_bytes", "raw_encoding"
+    )
+    if not _may_hold_wide_text(with_text):
+        _error_zone_lines(with_text, target, "\n")
+        return
+    with_text = with_text.persist(StorageLevel.MEMORY_AND_DISK)  # computed once for the look and the writes
+    try:
+        wide = [
+            name
+            for (name,) in with_text.where(F.col("raw_encoding").isin(*WIDE_ENCODINGS))
+            .select("raw_encoding")
+            .distinct()
+            .collect()
+        ]
+        narrow = F.coalesce(~F.col("raw_encoding").isin(*wide), F.lit(True)) if wide else F.lit(True)
+        _error_zone_lines(with_text.where(narrow), target, "\n")
+        for name in wide:
+            newline = ENCODINGS[name].newline.decode("latin-1")  # written as UTF-8: the same bytes
+            _error_zone_lines(with_text.where(F.col("raw_encoding") == name), target, newline)
+    finally:
+        with_text.unpersist()
 
 
 def quarantine_file(uri: str, target_dir: str) -> str:
