@@ -527,6 +527,8 @@ def _summary(
         "records_valid": written_valid,
         "records_dead_lettered": written_dead,
         "dead_letters_by_type": _errors_by_type(run),
+        "blank_lines_skipped": sum(s.blank_lines for s in run.main.files.values()) if run.main else 0,
+        "values_rounded": sum(s.rounded_values for s in run.main.files.values()) if run.main else 0,
         "files": [_file_summary(r) for r in reports.values()],
         **_plan_fields(run),
         "files_quarantined": len(run.quarantined),

@@ -15,7 +15,7 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.checks import split_flagged
+from feedguard.checks import ROUNDED_COLUMN, split_flagged
 from feedguard.contract import Contract
 from feedguard.file_checks import CheckedFile
 from feedguard.parse_csv import SCRATCH as CSV_SCRATCH
@@ -56,7 +56,9 @@ class FileStats:
     """Counts for one input file, from the measuring pass."""
 
     records: int = 0
-    skipped_lines: int = 0
+    skipped_lines: int = 0  # blank lines and CSV header lines
+    blank_lines: int = 0  # empty or only spaces and tabs
+    rounded_values: int = 0  # values rounded under a field's ``rounding`` (see feedguard.exactness)
     errors_by_type: dict[str, int] = field(default_factory=dict)
     error_fields: dict[str, int] = field(default_factory=dict)
 
@@ -103,8 +105,9 @@ def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool
             "_source_file",
             "_block_start",
             skip.alias("skip"),
+            F.col("_blank").alias("blank"),
         )
-        .count()
+        .agg(F.count(F.lit(1)).alias("count"), F.sum(ROUNDED_COLUMN).alias("rounded"))
         .collect()
     )
     by_listing = {normalise_uri(f.info.uri): f.info.uri for f in files}
@@ -124,8 +127,10 @@ def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool
         chunks_per_partition[int(row["pid"])].add((spark_name, int(row["_block_start"])))
         if row["skip"]:
             file_stats.skipped_lines += count
+            file_stats.blank_lines += count if row["blank"] else 0
         else:
             file_stats.records += count
+            file_stats.rounded_values += int(row["rounded"] or 0)
 
     clean, suspect = split_flagged(cached, parsed.record_errors, parsed.scratch)
     # The flagged records with their error lists are cached too (a few percent of the rows): the
