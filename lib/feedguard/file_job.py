@@ -21,7 +21,7 @@ from feedguard.evolution import diff_contracts
 from feedguard.ingest import StepHook, no_hook, run_file_ingest
 from feedguard.lake import Lake
 from feedguard.lease import DEFAULT_TTL_SECONDS, Lease, hold_lease
-from feedguard.lifecycle import close_run, pending_reports, report_sent
+from feedguard.lifecycle import close_run, forget_metrics, pending_reports, report_sent
 from feedguard.quality import load_suite, suite_path
 from feedguard.replay import ReplayFilter, run_replay
 from feedguard.reporting import Reporters, report_run
@@ -112,6 +112,7 @@ def send_pending_reports(
     for summary in pending_reports(lake, feed.source, feed.dataset):
         contract = next((c for c in versions if c.version == summary.get("contract_version")), versions[-1])
         log.warning("run %s closed without sending its report: sending it now", summary["run_id"])
+        forget_metrics(spark, lake, summary["run_id"])
         send_report(spark, summary, contract, lake, reporters)
 
 

@@ -32,7 +32,7 @@ from feedguard.kafka_ingest import AfterWrite, kafka_guard, offsets_table, run_k
 from feedguard.kafka_report import Progress, kafka_summary, report_kafka_run
 from feedguard.kafka_state import BatchState, OffsetRow, aware, committed_batch, read_batch_state
 from feedguard.lake import Lake
-from feedguard.lifecycle import close_run, pending_reports, report_sent
+from feedguard.lifecycle import close_run, forget_metrics, pending_reports, report_sent
 from feedguard.outage import OutageGuard, OutagePolicy
 from feedguard.reporting import Reporters
 from feedguard.routing import RunContext
@@ -63,12 +63,6 @@ def send_pending_kafka_reports(
         report_sent(lake, summary)
         sent.append(summary)
     return sent
-
-
-def forget_metrics(spark: SparkSession, lake: Lake, run_id: str) -> None:
-    """Delete ``run_id``'s rows from ``<lake>/_metrics`` (a report sent again must not add them twice)."""
-    if DeltaTable.isDeltaTable(spark, lake.metrics):
-        DeltaTable.forPath(spark, lake.metrics).delete(F.col("run_id") == run_id)
 
 
 def closed_summary(spark: SparkSession, lake: Lake, run_id: str) -> dict[str, Any] | None:

@@ -117,6 +117,12 @@ def close_run(
     clear_inflight(lake.inflight(source, dataset), run_id)
 
 
+def forget_metrics(spark: SparkSession, lake: Lake, run_id: str) -> None:
+    """Delete ``run_id``'s rows from ``<lake>/_metrics`` (a report sent again must not add them twice)."""
+    if DeltaTable.isDeltaTable(spark, lake.metrics):
+        DeltaTable.forPath(spark, lake.metrics).delete(F.col("run_id") == run_id)
+
+
 def pending_reports(lake: Lake, source: str, dataset: str) -> list[dict[str, Any]]:
     """Summaries of closed runs whose report was never sent (oldest first)."""
     folder = lake.pending_reports(source, dataset)
