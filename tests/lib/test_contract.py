@@ -92,3 +92,30 @@ def test_yaml_round_trip() -> None:
 def test_no_contract_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ContractError, match="no contract for acme/orders"):
         load_versions(tmp_path, "acme", "orders")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"name": "city", "type": "string", "rounding": "half_up"}, "rounding/allow_exponent only apply"),
+        ({"name": "tip", "type": "double", "allow_exponent": True}, "rounding/allow_exponent only apply"),
+        ({"name": "tip", "type": "decimal(4,6)"}, "needs s <= p <= 38"),
+        ({"name": "tip", "type": "decimal(0,0)"}, "needs a precision of at least 1"),
+    ],
+)
+def test_exactness_options_apply_to_decimals_only(options: dict[str, object], message: str) -> None:
+    data = yaml.safe_load(QB.read_text())
+    data["fields"] = [f for f in data["fields"] if f["name"] != options["name"]] + [options]
+    with pytest.raises(ContractError, match=message):
+        parse_contract(data, QB)
+
+
+def test_exactness_options_load() -> None:
+    data = yaml.safe_load(QB.read_text())
+    for spec in data["fields"]:
+        if spec["name"] == "total":
+            spec.update(rounding="half_up", allow_exponent=True)
+    data["fields"].append({"name": "note", "type": "string"})
+    contract = parse_contract(data, QB)
+    total = next(f for f in contract.fields if f.name == "total")
+    assert (total.rounding, total.allow_exponent) == ("half_up", True)
