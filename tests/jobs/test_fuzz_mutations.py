@@ -245,8 +245,9 @@ def _succeeded(fuzz: FuzzRuns, fmt: Format) -> FuzzRun:
     """The format's run, which must have ended normally (a failed run holds no per-line outcome)."""
     run = fuzz.get(fmt)
     summary = run.run.summary
-    error = str(summary.get("error") or summary["message"]).split("\n", 1)[0]
-    assert run.run.exit_code == 0, f"the run failed ({run.run.exit_code}): {error[:400]}"
+    lines = str(summary.get("error") or summary["message"]).splitlines()
+    cause = [line for line in lines if "Exception: " in line and "SparkException" not in line]
+    assert run.run.exit_code == 0, f"the run failed ({run.run.exit_code}): {(cause or lines)[0][:400]}"
     return run
 
 
