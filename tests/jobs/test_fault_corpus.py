@@ -81,6 +81,7 @@ def test_the_run_over_the_whole_corpus_conserves_every_record(corpus_runs: Corpu
     assert run.exit_code not in (0, 1), summary["message"]
     assert summary["records_read"] == summary["records_valid"] + summary["records_dead_lettered"]
     assert run.table_counts == (summary["records_valid"], summary["records_dead_lettered"])
+    assert summary["blank_lines_skipped"] == sum(k.blank_lines for k in corpus(fmt))
     assert sorted(run.files) == sorted(k.file_name for k in corpus(fmt))
     for name, entry in run.files.items():
         assert entry["records_read"] == entry["records_valid"] + entry["records_dead_lettered"], name

@@ -271,6 +271,8 @@ def test_the_job_reads_every_line_once_and_lands_it_exactly_once(fuzz: FuzzRuns,
     summary = run.run.summary
     assert summary["records_read"] == summary["records_valid"] + summary["records_dead_lettered"]
     assert run.run.table_counts == (summary["records_valid"], summary["records_dead_lettered"])
+    blank = sum(line.blank for lines in run.lines.values() for line in lines)
+    assert summary["blank_lines_skipped"] == blank
     violations = []
     for name, lines in run.lines.items():
         records = {line.number for line in lines if line.origin != "header" and not line.blank}
