@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pyspark.sql import SparkSession
 
+from feedguard.errors import EXIT_FILE_CORRUPT
 from feedguard.runlog import mark_inflight
 from feedguard.samples import write_samples
 from jobs.ingest_files import main
@@ -97,10 +98,11 @@ def test_unfinished_run_is_undone_by_the_next_run(spark: SparkSession, tmp_path:
     feed.mkdir()
     (feed / "a.jsonl").write_text('{"order_id": "QB-1"\n')
     lake = tmp_path / "lake"
-    assert run("quickbite", feed, lake, "--run_id", "crashed-run") == 0
+    # A file with no good record is quarantined whole (exit 6), its record dead-lettered.
+    assert run("quickbite", feed, lake, "--run_id", "crashed-run") == EXIT_FILE_CORRUPT
     # Pretend the run died after writing: its in-flight marker is still there.
     mark_inflight(str(lake / "_inflight" / "quickbite" / "orders"), "crashed-run")
-    assert run("quickbite", feed, lake, "--reprocess", "--run_id", "second") == 0
+    assert run("quickbite", feed, lake, "--reprocess", "--run_id", "second") == EXIT_FILE_CORRUPT
     rows = spark.read.format("delta").load(str(lake / "_dead_letter")).select("run_id").collect()
     assert [r[0] for r in rows] == ["second"]
     runs = spark.read.format("delta").load(str(lake / "_runs")).select("run_id").collect()
@@ -196,11 +198,13 @@ def test_csv_edge_files(spark: SparkSession, tmp_path: Path) -> None:
     feed.mkdir()
     (feed / "a_header_only.csv").write_text(header + "\n")
     latin1 = row.replace("MD0000001", "MD0000002").replace("Falafel", "Käse").encode("latin-1")
-    (feed / "b_latin1.csv").write_bytes(f"{header}\n{row}\n".encode() + latin1 + b"\n")
+    # Six good rows and one bad: below the contract's intermittent threshold, so the file loads.
+    good = [row] + [row.replace("MD0000001", f"MD000000{n}") for n in range(3, 8)]
+    (feed / "b_latin1.csv").write_bytes(("\n".join([header, *good]) + "\n").encode() + latin1 + b"\n")
     assert run("mealdash", feed, tmp_path / "lake") == 0
     (summary,) = summaries(tmp_path / "lake")
     by_file = {Path(f["path"]).name: (f["records_read"], f["records_valid"]) for f in summary["files"]}
-    assert by_file == {"a_header_only.csv": (0, 0), "b_latin1.csv": (2, 1)}
+    assert by_file == {"a_header_only.csv": (0, 0), "b_latin1.csv": (7, 6)}
     (dead,) = dead_letters(spark, tmp_path / "lake")
-    assert (dead["source_line"], dead["error_type"]) == (3, "encoding_error")
+    assert (dead["source_line"], dead["error_type"]) == (8, "encoding_error")
     assert dead["raw_text"] == row.replace("MD0000001", "MD0000002").replace("Falafel", "K\ufffdse")
