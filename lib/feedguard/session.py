@@ -33,6 +33,9 @@ BASE_CONF: Mapping[str, str] = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
     "spark.sql.session.timeZone": "UTC",
+    # A timestamp only Spark 2's parser would read is a bad value (try_to_timestamp -> NULL ->
+    # type_mismatch), not SparkUpgradeException failing the whole run.
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.databricks.delta.schema.autoMerge.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
