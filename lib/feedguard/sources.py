@@ -31,7 +31,7 @@ from feedguard.contract import Contract
 from feedguard.file_checks import ENCODINGS, UTF8, CheckedFile, TextEncoding
 from feedguard.limit_checks import record_limit_error
 from feedguard.splitters import split_json_array, split_lines
-from feedguard.storage import FileInfo, iter_chunks, open_binary
+from feedguard.storage import FileInfo, iter_chunks, local_path, open_binary
 
 ROW_INDEX_BITS = 33
 LINEAGE_COLUMNS = (
@@ -126,6 +126,18 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     return result
 
 
+_GLOB_CHARS = "\\[]{}*?"
+
+
+def spark_path(uri: str) -> str:
+    """The path to hand Spark for a listed file: decoded (``file:///a%20b`` is ``a b`` on disk, Hadoop
+    would look for ``a%20b``) and with glob characters escaped (Spark globs every path it reads)."""
+    if not uri.startswith("file:"):
+        return uri
+    path = str(local_path(uri))
+    return "file://" + "".join("\\" + ch if ch in _GLOB_CHARS else ch for ch in path)
+
+
 def _spark_lines(
     spark: SparkSession, uris: list[str], encoding: TextEncoding, contract: Contract | None
 ) -> DataFrame:
@@ -138,7 +150,7 @@ def _spark_lines(
         row_in_partition().alias("_row_in_block"),
     ]
     if encoding is UTF8:
-        return spark.read.text(uris).select(
+        return spark.read.text([spark_path(u) for u in uris]).select(
             *lineage,
             value.alias("_raw"),
             record_limit_error(F.octet_length(value), value, contract).alias("_doc_error"),
@@ -146,7 +158,7 @@ def _spark_lines(
             F.lit(None).cast(T.StringType()).alias("_encoding"),
             F.lit(None).cast(T.LongType()).alias("_element_line"),
         )
-    decoded = spark.read.text(uris).select(
+    decoded = spark.read.text([spark_path(u) for u in uris]).select(
         *lineage,
         F.decode(value.cast(T.BinaryType()), encoding.java).alias("_raw"),
         value.cast(T.BinaryType()).alias("_bytes"),
