@@ -28,6 +28,7 @@ from feedguard.kafka_config import kafka_feed, outage_policy
 from feedguard.kafka_ingest import kafka_guard
 from feedguard.kafka_lifecycle import ingest_and_report
 from feedguard.lake import Lake
+from feedguard.lease import hold_lease
 from feedguard.logs import configure_logging
 from feedguard.registry import load_versions, select_version
 from feedguard.reporting import reporters_from_args
@@ -73,7 +74,9 @@ def _run(argv: list[str]) -> int:
     lake = Lake(opts["lake_path"])
     lake.check_usable()  # a file or a read-only folder is a one-line error (exit 2 or 74), not a traceback
     reporters = reporters_from_args(opts, lake, os.environ)
-    with job_session(opts["JOB_NAME"], opts, kafka=True) as spark:
+    # One run of the feed at a time, as for files: a second run exits 75 and touches nothing.
+    lease = hold_lease(lake.lease(contract.source, contract.dataset), run_id, feed=contract.key)
+    with lease, job_session(opts["JOB_NAME"], opts, kafka=True) as spark:
         summary = ingest_and_report(
             spark,
             contract,

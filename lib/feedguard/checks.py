@@ -30,6 +30,17 @@ BLANK_CHARS = " \t\r"
 ROUNDED_COLUMN = "_rounded"
 
 
+def java_regex(pattern: str) -> str:
+    """A contract regex as Java must run it to mean what it says: a final ``$`` becomes ``\\z``.
+
+    Java's ``$`` also matches before a final line terminator (``\\n``, ``\\r``, U+0085, U+2028), so
+    ``^QB-[0-9]{8}$`` would pass ``"QB-00000001\\n"``; ``\\z`` is the true end of the value.
+    """
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + "\\z"
+    return pattern
+
+
 def error(kind: str, field: str | Column | None, detail: Column | str) -> Column:
     """One error struct."""
     detail_col = F.lit(detail) if isinstance(detail, str) else detail
@@ -186,7 +197,7 @@ def _bound_checks(value: Column, spec: FieldSpec, label: str) -> list[Column]:
     if spec.regex is not None:
         checks.append(
             error_if(
-                ~value.cast(T.StringType()).rlike(spec.regex),
+                ~value.cast(T.StringType()).rlike(java_regex(spec.regex)),
                 "constraint_violation",
                 label,
                 F.concat(F.lit(f"{label}="), preview(value), F.lit(f" does not match {spec.regex}")),
@@ -262,7 +273,9 @@ def _element_bounds(spec: FieldSpec) -> list[tuple[Callable[[Column], Column], s
         values = list(allowed)
         bounds.append((lambda v: ~v.cast(T.StringType()).isin(values), f"is not one of: {', '.join(values)}"))
     if pattern is not None:
-        bounds.append((lambda v: ~v.cast(T.StringType()).rlike(pattern), f"does not match {pattern}"))
+        bounds.append(
+            (lambda v: ~v.cast(T.StringType()).rlike(java_regex(pattern)), f"does not match {pattern}")
+        )
     return bounds
 
 
@@ -348,7 +361,7 @@ def may_violate(spec: FieldSpec, value: Column) -> Column:
     if spec.allowed_values is not None:
         checks.append(F.coalesce(~value.cast(T.StringType()).isin(list(spec.allowed_values)), F.lit(False)))
     if spec.regex is not None:
-        checks.append(F.coalesce(~value.cast(T.StringType()).rlike(spec.regex), F.lit(False)))
+        checks.append(F.coalesce(~value.cast(T.StringType()).rlike(java_regex(spec.regex)), F.lit(False)))
     if spec.type == "array" and spec.items is not None:
         item = spec.items
         if spec.required:

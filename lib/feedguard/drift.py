@@ -22,7 +22,7 @@ from pyspark.sql import types as T
 from feedguard.contract import FIELD_NAME_RE, Contract, CsvOptions, FieldSpec, contract_to_yaml
 from feedguard.evolution import ContractDiff
 from feedguard.schema import CORRUPT_COLUMN
-from feedguard.storage import join, write_text
+from feedguard.storage import join, spark_path, write_text
 
 _SPARK_TO_CONTRACT: dict[type[T.DataType], str] = {
     T.StringType: "string",
@@ -121,12 +121,12 @@ def infer_fields(
 def _infer_json(spark: SparkSession, uri: str) -> list[tuple[str, T.DataType]]:
     """Keys and types; keys that differ only in case are told apart (Spark refuses them otherwise)."""
     try:
-        schema = spark.read.option("mode", "PERMISSIVE").json(uri).schema
+        schema = spark.read.option("mode", "PERMISSIVE").json(spark_path(uri)).schema
     except AnalysisException:
         previous = spark.conf.get(_CASE_SENSITIVE, "false")
         spark.conf.set(_CASE_SENSITIVE, "true")
         try:
-            schema = spark.read.option("mode", "PERMISSIVE").json(uri).schema
+            schema = spark.read.option("mode", "PERMISSIVE").json(spark_path(uri)).schema
         finally:
             spark.conf.set(_CASE_SENSITIVE, previous or "false")
     return [(f.name, f.dataType) for f in schema.fields if f.name != CORRUPT_COLUMN]
@@ -146,9 +146,9 @@ def _infer_csv(
             .option("escape", opts.escape)
         )
 
-    typed = reader(opts.header).option("inferSchema", "true").csv(uri).schema.fields
+    typed = reader(opts.header).option("inferSchema", "true").csv(spark_path(uri)).schema.fields
     if opts.header:
-        first = reader(False).csv(uri).first()
+        first = reader(False).csv(spark_path(uri)).first()
         header = ["" if cell is None else str(cell).strip() for cell in (first or ())]
     else:
         header = list(contract.field_names)

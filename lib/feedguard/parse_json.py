@@ -47,6 +47,7 @@ def json_options(contract: Contract) -> dict[str, str]:
         "columnNameOfCorruptRecord": CORRUPT_COLUMN,
         "maxNestingDepth": str(contract.limits.max_nesting_depth),
         "allowNonNumericNumbers": "false",  # NaN and Infinity are not JSON numbers
+        "allowSingleQuotes": "false",  # {'a': 1} is not JSON (Spark accepts it by default)
     }
     if contract.timestamp_format:
         options["timestampFormat"] = contract.timestamp_format

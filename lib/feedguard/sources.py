@@ -31,7 +31,7 @@ from feedguard.contract import Contract
 from feedguard.file_checks import ENCODINGS, UTF8, CheckedFile, TextEncoding
 from feedguard.limit_checks import record_limit_error
 from feedguard.splitters import split_json_array, split_lines
-from feedguard.storage import FileInfo, iter_chunks, local_path, open_binary
+from feedguard.storage import FileInfo, iter_chunks, open_binary, spark_path
 
 ROW_INDEX_BITS = 33
 LINEAGE_COLUMNS = (
@@ -124,18 +124,6 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     for frame in frames[1:]:
         result = result.unionByName(frame)
     return result
-
-
-_GLOB_CHARS = "\\[]{}*?"
-
-
-def spark_path(uri: str) -> str:
-    """The path to hand Spark for a listed file: decoded (``file:///a%20b`` is ``a b`` on disk, Hadoop
-    would look for ``a%20b``) and with glob characters escaped (Spark globs every path it reads)."""
-    if not uri.startswith("file:"):
-        return uri
-    path = str(local_path(uri))
-    return "file://" + "".join("\\" + ch if ch in _GLOB_CHARS else ch for ch in path)
 
 
 def _spark_lines(

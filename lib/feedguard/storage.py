@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import glob
-import io
 import os
 import shutil
 from collections.abc import Iterator
@@ -44,8 +43,8 @@ def local_path(uri: str) -> Path:
 def normalise_uri(uri: str) -> str:
     """A comparable form of a file URI (Spark's ``input_file_name`` vs our listing)."""
     if is_s3(uri):
-        parsed = urlparse(uri)
-        return f"s3://{parsed.netloc}/{parsed.path.lstrip('/')}"
+        bucket, key = _split_s3(uri)
+        return f"s3://{bucket}/{key}"
     return str(local_path(uri).resolve())
 
 
@@ -56,8 +55,10 @@ def _s3_client() -> Any:
 
 
 def _split_s3(uri: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    return parsed.netloc, parsed.path.lstrip("/")
+    """Bucket and key, taken literally: ``#`` and ``?`` belong to an S3 key (no fragment, no query)."""
+    rest = uri.split("://", 1)[1]
+    bucket, _, key = rest.partition("/")
+    return bucket, key.lstrip("/")
 
 
 def list_files(path: str) -> list[FileInfo]:
@@ -107,7 +108,7 @@ def open_binary(uri: str) -> IO[bytes]:
     if is_s3(uri):
         bucket, key = _split_s3(uri)
         body = _s3_client().get_object(Bucket=bucket, Key=key)["Body"]
-        return io.BufferedReader(body._raw_stream)  # type: ignore[no-any-return]
+        return body  # type: ignore[no-any-return]  # botocore's StreamingBody: read(n) to the end, close()
     return open(local_path(uri), "rb")
 
 
@@ -199,3 +200,15 @@ def read_text(target: str) -> str:
         body: bytes = _s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
         return body.decode("utf-8")
     return local_path(target).read_text(encoding="utf-8")
+
+
+_GLOB_CHARS = "\\[]{}*?"
+
+
+def spark_path(uri: str) -> str:
+    """The path to hand Spark for a listed file: decoded (``file:///a%20b`` is ``a b`` on disk, Hadoop
+    would look for ``a%20b``) and with glob characters escaped (Spark globs every path it reads)."""
+    if not uri.startswith("file:"):
+        return uri
+    path = str(local_path(uri))
+    return "file://" + "".join("\\" + ch if ch in _GLOB_CHARS else ch for ch in path)

@@ -322,3 +322,21 @@ def test_recovery_leaves_no_metrics_of_undone_runs(spark: SparkSession, feed: Pa
     metrics = spark.read.format("delta").load(str(lake / "_metrics"))
     assert metrics.where(F.col("run_id") == "r1").count() == 0
     assert_exactly_once(spark, lake, 5, 1)
+
+
+def test_a_kafka_run_of_a_feed_whose_lease_is_held_exits_75_and_touches_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jobs.ingest_kafka import main as kafka_main
+
+    lake = tmp_path / "lake"
+    store = LocalLeaseStore(Lake(str(lake)).lease("foodnow", "order_events"))
+    now = dt.datetime.now(dt.UTC).timestamp()
+    assert store.create(LeaseRecord("hourly-run", "t1", "host-a", 1, now, now, now + 600))
+    code = kafka_main(
+        ["ingest_kafka.py", "--source", "foodnow", "--dataset", "order_events", "--lake_path", str(lake),
+         "--bootstrap_servers", "127.0.0.1:9", "--topic", "foodnow.order-events"]
+    )  # fmt: skip
+    assert code == 75
+    assert "foodnow/order_events is being ingested by run hourly-run" in capsys.readouterr().err
+    assert sorted(p.name for p in lake.iterdir()) == ["_leases"]

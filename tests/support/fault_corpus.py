@@ -24,7 +24,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -494,7 +494,22 @@ def _json_kinds() -> list[FaultKind]:
         )
     )
     add(_escapes_kind(32))
-    return kinds
+    return [
+        replace(k, known_defect=OPEN_JSON_DEFECTS[k.name]) if k.name in OPEN_JSON_DEFECTS else k
+        for k in kinds
+    ]
+
+
+# Defects the corpus found that are still open (issue notes); each kind is a strict xfail until fixed.
+OPEN_JSON_DEFECTS = {
+    "json_wrong_json_types": (
+        "Spark's from_json coerces a JSON number or object into a string field, a quoted number into a "
+        "decimal and epoch seconds into a timestamp; the exact check of JSON token types is not built yet"
+    ),
+    "json_nested_unknown_key": "unknown keys inside array elements (items[].discount) are dropped",
+    "json_lone_surrogate": "a lone \\ud800 escape is decoded to '?' by Jackson, not an encoding_error",
+    "json_non_standard_syntax": "single-quoted JSON is rejected, but as type_mismatch, not malformed_json",
+}
 
 
 def _set_first_qty(records: _Records, value: str) -> str:
