@@ -27,6 +27,7 @@ from feedguard.checks import (
     error_if,
     has_bad_chars,
     keep_when_flagged,
+    not_only,
     preview,
     sql_name,
     with_errors_when_flagged,
@@ -148,7 +149,7 @@ def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
         ],
     )
     blank_chars = BLANK_CHARS.replace(contract.csv.delimiter, "")  # a line of tabs is fields in a TSV
-    blank = F.length(F.btrim("_line", F.lit(blank_chars))) == 0
+    blank = ~F.col("_line").rlike(not_only(blank_chars))
     skip = blank | F.col("_header")
     texts = {f.name: F.col("_p").getField(f.name) for f in contract.fields}
     typed_values = {f.name: F.col(f.name) for f in contract.fields}

@@ -27,6 +27,7 @@ from feedguard.checks import (
     error_if,
     has_bad_chars,
     keep_when_flagged,
+    not_only,
     preview,
     sql_name,
     with_errors_when_flagged,
@@ -198,7 +199,7 @@ def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
         json_rounded(contract, at_wide).alias(ROUNDED_COLUMN),
     )
     raw = F.col("_raw")
-    blank = F.length(F.btrim(raw, F.lit(BLANK_CHARS))) == 0
+    blank = ~raw.rlike(not_only(BLANK_CHARS))
     may_be_bad = (
         F.col("_doc_error").isNotNull()
         | F.col("_corrupt").isNotNull()
