@@ -49,7 +49,7 @@ TEST_CONF: Mapping[str, str] = {
     "spark.databricks.delta.snapshotPartitions": "2",
     "spark.databricks.delta.stalenessLimit": "0",
     "spark.sql.adaptive.enabled": "false",
-    "spark.driver.memory": "2g",
+    "spark.driver.memory": "4g",  # one session runs the whole suite, 50 MB lines included
 }
 
 

@@ -333,6 +333,10 @@ def test_a_job_killed_right_after_its_valid_write_is_completed_exactly_once_by_t
     assert len(table(spark, tmp_path, "foodnow/order_events")) == sent.valid  # landed before the kill
     assert not (tmp_path / "_dead_letter").exists() and not (tmp_path / "_runs").exists()
     assert offsets_rows(spark, tmp_path) == [(1, "planned")] * 2
+    # The killed job still holds the feed's lease until it expires (10 min); the rerun comes after that.
+    lease = tmp_path / "_leases" / "foodnow" / "order_events.json"
+    assert json.loads(lease.read_text())["run_id"]
+    lease.unlink()
 
     assert run_job(kafka.bootstrap, topic, tmp_path) == 0
 
