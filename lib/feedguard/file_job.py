@@ -27,7 +27,7 @@ from feedguard.replay import ReplayFilter, run_replay
 from feedguard.reporting import Reporters, report_run
 from feedguard.routing import RunContext
 from feedguard.runlog import iso, utc_now
-from feedguard.storage import FileInfo, is_s3, join, local_path, read_text, remove_path
+from feedguard.storage import FileInfo, is_s3, join, list_folders, read_text, remove_path
 from feedguard.versioning import group_by_version
 
 log = logging.getLogger(__name__)
@@ -195,18 +195,14 @@ def drop_superseded_error_zone(lake: Lake, source: str, summary: dict[str, Any])
     values); the superseding run wrote its own copy.
     """
     for uri, runs in summary.get("superseded_runs", {}).items():
-        name = uri.rstrip("/").rsplit("/", 1)[-1]
+        name = unquote(uri.rstrip("/").rsplit("/", 1)[-1])
         for old_run in runs:
-            folder = lake.error_zone(source, old_run)
             if old_run == summary["run_id"]:
                 continue
-            if is_s3(folder):
-                remove_path(join(folder, f"file={name}"))
-                continue
-            base = local_path(folder)
-            for child in base.iterdir() if base.is_dir() else []:
-                if unquote(child.name) == f"file={name}":
-                    remove_path(str(child))
+            folder = lake.error_zone(source, old_run)
+            for child in list_folders(folder):
+                if unquote(child) == f"file={name}":
+                    remove_path(join(folder, child))
 
 
 def auto_accept(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from delta.tables import DeltaTable
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -105,12 +105,19 @@ def append_delta(
     ).rows
 
 
+def _decoded_file_name(uri_column: str) -> Column:
+    """The last segment of a file URI, percent-decoded: the file's own name (a literal ``+`` stays ``+``)."""
+    encoded = F.regexp_extract(uri_column, r"([^/]+)$", 1)
+    well_formed = encoded.rlike(r"^([^%]|%[0-9A-Fa-f]{2})*$")  # url_decode fails on a stray %
+    return F.when(well_formed, F.url_decode(F.regexp_replace(encoded, r"\+", "%2B"))).otherwise(encoded)
+
+
 def _error_zone_lines(dead_letters: DataFrame, target: str, newline: str) -> None:
     """One text write: each record's exact bytes, then ``newline``; only the files written are replaced."""
     exact = F.coalesce(F.col("raw_bytes"), F.col("raw_text").cast(T.BinaryType()))
     (
         dead_letters.select(
-            F.regexp_extract("source_file", r"([^/]+)$", 1).alias("file"),
+            _decoded_file_name("source_file").alias("file"),
             "source_line",
             exact.cast(T.StringType()).alias("raw"),  # the bytes as they are: the text writer copies them
         )

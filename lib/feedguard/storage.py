@@ -193,6 +193,19 @@ def list_names(folder: str) -> list[str]:
     return sorted(p.name for p in path.iterdir() if p.is_file()) if path.is_dir() else []
 
 
+def list_folders(folder: str) -> list[str]:
+    """The names of the folders directly in a folder (S3: common prefixes); empty when there is none."""
+    if is_s3(folder):
+        bucket, key = _split_s3(folder)
+        prefix = key.rstrip("/") + "/"
+        paginator = _s3_client().get_paginator("list_objects_v2")
+        pages = paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+        found = [p["Prefix"] for page in pages for p in page.get("CommonPrefixes", [])]
+        return sorted(name[len(prefix) :].rstrip("/") for name in found)
+    path = local_path(folder)
+    return sorted(p.name for p in path.iterdir() if p.is_dir()) if path.is_dir() else []
+
+
 def read_text(target: str) -> str:
     """Read a small UTF-8 text file, local or on S3."""
     if is_s3(target):
