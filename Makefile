@@ -8,6 +8,8 @@ LAKE ?= lake
 SAMPLES ?= samples
 
 .DEFAULT_GOAL := help
+# lib/feedguard_dev (sample generator, local Kafka broker, event producer) is not installed: it is found here.
+export PYTHONPATH := $(CURDIR)/lib$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -29,13 +31,17 @@ $(JARS)/.kafka: deploy/jars/kafka-broker.pom.xml
 	touch $@
 
 test: setup test-tools ## Run lint and the whole test suite (real Spark, Delta, Kafka, moto, GX, Chromium, Airflow)
-	$(VENV)/bin/ruff check lib jobs tests bench
-	$(VENV)/bin/mypy
+	$(MAKE) --no-print-directory lint
 	$(VENV)/bin/pytest
 
-lint: setup ## ruff + mypy (strict on lib/feedguard)
+lint: $(VENV)/.installed ## ruff (lint + format) + mypy + the import rules of docs/architecture.md (no Maven, no Chromium)
 	$(VENV)/bin/ruff check lib jobs tests bench
+	$(VENV)/bin/ruff format --check lib jobs tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test-fast: $(VENV)/.installed ## Unit tests that need no JVM (no Spark, Kafka or browser): well under a minute
+	$(VENV)/bin/pytest -q -m "not jvm" tests/lib
 
 run: setup ## Generate the sample feeds, ingest them into ./lake, print the run summary (and the Data Docs path)
 	$(PY) -m feedguard.cli samples --out $(SAMPLES) > /dev/null
@@ -48,7 +54,7 @@ run: setup ## Generate the sample feeds, ingest them into ./lake, print the run 
 clean: ## Remove generated data (lake, samples, caches) but keep .venv and jars
 	rm -rf $(LAKE) $(SAMPLES) spark-warehouse metastore_db .pytest_cache test-artifacts
 
-.PHONY: help setup test lint run clean
+.PHONY: help setup test test-fast lint run clean
 
 # --- deployment (deploy/): packaging, the Airflow check venv, deployment tests -------------------------
 AIRFLOW_VENV := .cache/airflow-venv

@@ -23,10 +23,10 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.contract import load_contract
+from feedguard.contracts.contract import load_contract
+from feedguard.contracts.schema import spark_schema
 from feedguard.quality import load_suite, validate
-from feedguard.schema import spark_schema
-from feedguard.session import build_session
+from feedguard.runtime.session import build_session
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = ROOT / "contracts" / "quickbite" / "orders.v1.yaml"

@@ -32,16 +32,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.measure import timed
 
-from feedguard.contract import load_contract
-from feedguard.ingest import run_file_ingest
-from feedguard.lake import Lake
-from feedguard.lifecycle import close_run
+from feedguard.contracts.contract import load_contract
+from feedguard.contracts.schema import spark_schema
+from feedguard.ingest.flow import run_file_ingest
+from feedguard.ingest.routing import RunContext
+from feedguard.lake.layout import Lake
+from feedguard.lake.lifecycle import close_run
+from feedguard.lake.runlog import iso, utc_now
 from feedguard.quality import load_suite, suite_path
-from feedguard.routing import RunContext
-from feedguard.runlog import iso, utc_now
-from feedguard.samples import quickbite_lines
-from feedguard.schema import spark_schema
-from feedguard.session import build_session
+from feedguard.runtime.session import build_session
+from feedguard_dev.samples import quickbite_lines
 
 
 def generate(path: Path, records: int, corrupt_every: int = 100) -> None:

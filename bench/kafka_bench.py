@@ -37,13 +37,13 @@ from bench.measure import timed
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.contract import load_contract
-from feedguard.foodnow_producer import build_messages, malformed_plan
-from feedguard.kafka_broker import KafkaBroker, create_topic
-from feedguard.kafka_offsets import fetch_offsets
-from feedguard.parse_json import json_options
-from feedguard.schema import spark_schema
-from feedguard.session import build_session
+from feedguard.contracts.contract import load_contract
+from feedguard.contracts.schema import spark_schema
+from feedguard.kafka.offsets import fetch_offsets
+from feedguard.parse.json_records import json_options
+from feedguard.runtime.session import build_session
+from feedguard_dev.foodnow_producer import build_messages, malformed_plan
+from feedguard_dev.kafka_broker import KafkaBroker, create_topic
 from jobs.ingest_kafka import main as ingest_kafka
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -33,7 +33,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 JOBS_ZIP = "feedguard-jobs.zip"
 TREES = ("contracts", "expectations")
-# The jars the jobs need at run time (the same prefixes as feedguard.session); Spark itself is in pyspark.
+# The jars the jobs need at run time (the same prefixes as feedguard.runtime.session); Spark itself is in pyspark.
 JAR_PREFIXES = (
     "delta-spark_2.12-",
     "delta-storage-",

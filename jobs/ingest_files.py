@@ -16,18 +16,18 @@ import os
 import sys
 from collections.abc import Sequence
 
-from feedguard.args import FILE_JOB_ARGS, resolve_args
-from feedguard.entry import guarded
+from feedguard.contracts.registry import load_versions
 from feedguard.errors import InputNotFoundError, UsageError
-from feedguard.file_job import gx_context_root, run_file_job
-from feedguard.glue import job_session
-from feedguard.lake import Lake
-from feedguard.logs import configure_logging
+from feedguard.ingest.job import gx_context_root, run_file_job
+from feedguard.lake.layout import Lake
+from feedguard.lake.runlog import new_run_id
+from feedguard.lake.storage import list_files
 from feedguard.quality.docs import build_docs
-from feedguard.registry import load_versions
-from feedguard.reporting import reporters_from_args
-from feedguard.runlog import new_run_id
-from feedguard.storage import list_files
+from feedguard.runtime.args import FILE_JOB_ARGS, resolve_args
+from feedguard.runtime.entry import guarded
+from feedguard.runtime.glue import job_session
+from feedguard.runtime.logs import configure_logging
+from feedguard.runtime.reporting import reporters_from_args
 
 log = logging.getLogger("feedguard.jobs.ingest_files")
 SUMMARY_KEYS = ("run_id", "status", "records_read", "records_valid", "records_dead_lettered")

@@ -21,19 +21,19 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from feedguard.args import KAFKA_JOB_ARGS, resolve_args
-from feedguard.entry import guarded
-from feedguard.glue import job_session
-from feedguard.kafka_config import kafka_feed, outage_policy
-from feedguard.kafka_ingest import kafka_guard
-from feedguard.kafka_lifecycle import ingest_and_report
-from feedguard.lake import Lake
-from feedguard.lease import hold_lease
-from feedguard.logs import configure_logging
-from feedguard.registry import load_versions, select_version
-from feedguard.reporting import reporters_from_args
-from feedguard.routing import RunContext
-from feedguard.runlog import iso, new_run_id, utc_now
+from feedguard.contracts.registry import load_versions, select_version
+from feedguard.ingest.routing import RunContext
+from feedguard.kafka.config import kafka_feed, outage_policy
+from feedguard.kafka.ingest import kafka_guard
+from feedguard.kafka.lifecycle import ingest_and_report
+from feedguard.lake.layout import Lake
+from feedguard.lake.lease import hold_lease
+from feedguard.lake.runlog import iso, new_run_id, utc_now
+from feedguard.runtime.args import KAFKA_JOB_ARGS, resolve_args
+from feedguard.runtime.entry import guarded
+from feedguard.runtime.glue import job_session
+from feedguard.runtime.logs import configure_logging
+from feedguard.runtime.reporting import reporters_from_args
 
 log = logging.getLogger("feedguard.jobs.ingest_kafka")
 SUMMARY_KEYS = ("run_id", "status", "records_read", "records_valid", "records_dead_lettered", "messages_lost")

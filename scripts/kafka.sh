@@ -6,7 +6,7 @@
 #   scripts/kafka.sh status   # exit 0 when running, 3 when down
 #
 # Overrides: KAFKA_DIR, KAFKA_PORT, KAFKA_CONTROLLER_PORT, PY (default .venv/bin/python).
-# The jars come from `make setup` (.cache/jars/kafka); see lib/feedguard/kafka_broker.py.
+# The jars come from `make setup` (.cache/jars/kafka); see lib/feedguard_dev/kafka_broker.py.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,7 +21,8 @@ case "$command" in
     ;;
 esac
 
-exec "$PY" -m feedguard.kafka_broker "$command" \
+PYTHONPATH="$(cd "$(dirname "$0")/.." && pwd)/lib${PYTHONPATH:+:$PYTHONPATH}" \
+  exec "$PY" -m feedguard_dev.kafka_broker "$command" \
   --dir "${KAFKA_DIR:-.cache/kafka-local}" \
   --port "${KAFKA_PORT:-9092}" \
   --controller-port "${KAFKA_CONTROLLER_PORT:-9093}"

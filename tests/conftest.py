@@ -7,7 +7,19 @@ from collections.abc import Iterator
 import pytest
 from pyspark.sql import SparkSession
 
-from feedguard.session import TEST_CONF, build_session
+from feedguard.runtime.session import TEST_CONF, build_session
+
+
+# Fixtures that start a JVM (Spark, the Kafka broker) or a browser: a test using one is marked ``jvm``,
+# so ``make test-fast`` (``-m "not jvm"``) runs the rest in seconds.
+JVM_FIXTURES = frozenset({"spark", "kafka_broker", "moto_endpoint"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & JVM_FIXTURES or item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.jvm)
 
 
 @pytest.fixture(scope="session")

@@ -173,7 +173,7 @@ main() {
     [[ -n "$jars" ]] && cmd+=(--jars "$jars")
     cmd+=("$script" "${job_args[@]+"${job_args[@]}"}")
 
-    # The session factory (feedguard.session) keeps the master spark-submit set and finds the same jars.
+    # The session factory (feedguard.runtime.session) keeps the master spark-submit set and finds the same jars.
     export SPARK_MASTER_SET_BY_SUBMIT=1 FEEDGUARD_SPARK_MASTER="local[$vcpus]" FEEDGUARD_JARS_DIR="$FEEDGUARD_HOME/jars"
 
     log "job=$job vcpus=$vcpus memory=${memory}MiB driver-heap=${heap}m attempt=${AWS_BATCH_JOB_ATTEMPT:-1}"

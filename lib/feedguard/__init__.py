@@ -12,8 +12,10 @@ Example::
     parsed = lines.transform(parse_json_records, contract)  # typed fields + _errors per record
 """
 
-from feedguard.classify import Verdict, classify_file, header_problem
-from feedguard.contract import Contract, FieldSpec, contract_to_yaml, load_contract, parse_contract
+from feedguard.contracts.contract import Contract, FieldSpec, contract_to_yaml, load_contract, parse_contract
+from feedguard.contracts.evolution import check_contracts, diff_contracts
+from feedguard.contracts.registry import load_versions, select_version
+from feedguard.contracts.schema import CORRUPT_COLUMN, spark_schema, string_schema
 from feedguard.errors import (
     ConservationError,
     ContractError,
@@ -22,19 +24,17 @@ from feedguard.errors import (
     TransientError,
     UsageError,
 )
-from feedguard.evolution import check_contracts, diff_contracts
-from feedguard.file_job import run_file_job
-from feedguard.ingest import run_file_ingest
-from feedguard.lake import Lake
-from feedguard.lifecycle import close_run
-from feedguard.parse_csv import parse_csv_records
-from feedguard.parse_json import parse_json_records
-from feedguard.registry import load_versions, select_version
-from feedguard.replay import ReplayFilter, run_replay
-from feedguard.routing import DEAD_LETTER_SCHEMA, RunContext, dead_letter_rows, valid_rows
-from feedguard.schema import CORRUPT_COLUMN, spark_schema, string_schema
-from feedguard.session import build_session
-from feedguard.sources import read_json_arrays, read_lines
+from feedguard.ingest.classify import Verdict, classify_file, header_problem
+from feedguard.ingest.flow import run_file_ingest
+from feedguard.ingest.job import run_file_job
+from feedguard.ingest.replay import ReplayFilter, run_replay
+from feedguard.ingest.routing import DEAD_LETTER_SCHEMA, RunContext, dead_letter_rows, valid_rows
+from feedguard.ingest.sources import read_json_arrays, read_lines
+from feedguard.lake.layout import Lake
+from feedguard.lake.lifecycle import close_run
+from feedguard.parse.csv_records import parse_csv_records
+from feedguard.parse.json_records import parse_json_records
+from feedguard.runtime.session import build_session
 
 __all__ = [
     "CORRUPT_COLUMN",

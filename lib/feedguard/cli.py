@@ -57,7 +57,12 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _samples(args: argparse.Namespace) -> int:
-    from feedguard.samples import write_samples
+    try:
+        from feedguard_dev.samples import write_samples
+    except ImportError:
+        print("feedguard: error: `feedguard samples` is a development tool: run it from a checkout "
+              "(make run), where lib/feedguard_dev is on the path", file=sys.stderr)  # fmt: skip
+        return 2
 
     print(json.dumps(write_samples(Path(args.out), seed=args.seed, records=args.records), indent=2))
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 
 
 def _contracts_check(args: argparse.Namespace) -> int:
-    from feedguard.evolution import check_contracts
+    from feedguard.contracts.evolution import check_contracts
 
     problems = check_contracts(args.dir)
     for problem in problems:
@@ -19,8 +19,8 @@ def _contracts_check(args: argparse.Namespace) -> int:
 
 
 def _contracts_diff(args: argparse.Namespace) -> int:
-    from feedguard.contract import load_contract
-    from feedguard.evolution import diff_contracts
+    from feedguard.contracts.contract import load_contract
+    from feedguard.contracts.evolution import diff_contracts
 
     old, new = load_contract(args.old), load_contract(args.new)
     diff = diff_contracts(old, new)
@@ -31,14 +31,14 @@ def _contracts_diff(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from feedguard.lake import Lake
-    from feedguard.lease import hold_lease
-    from feedguard.lifecycle import close_run, recover_inflight
-    from feedguard.registry import load_versions, select_version
-    from feedguard.replay import ReplayFilter, run_replay
-    from feedguard.routing import RunContext
-    from feedguard.runlog import iso, new_run_id, utc_now
-    from feedguard.session import build_session
+    from feedguard.contracts.registry import load_versions, select_version
+    from feedguard.ingest.replay import ReplayFilter, run_replay
+    from feedguard.ingest.routing import RunContext
+    from feedguard.lake.layout import Lake
+    from feedguard.lake.lease import hold_lease
+    from feedguard.lake.lifecycle import close_run, recover_inflight
+    from feedguard.lake.runlog import iso, new_run_id, utc_now
+    from feedguard.runtime.session import build_session
 
     versions = load_versions(args.contracts_dir, args.source, args.dataset)
     contract = select_version(versions, dt.date.today())
@@ -62,8 +62,8 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _docs_build(args: argparse.Namespace) -> int:
-    from feedguard.file_job import gx_context_root
-    from feedguard.lake import Lake
+    from feedguard.ingest.job import gx_context_root
+    from feedguard.lake.layout import Lake
     from feedguard.quality.docs import build_docs
 
     print(build_docs(args.lake, context_root=gx_context_root(Lake(args.lake)), s3_target=args.s3_target))

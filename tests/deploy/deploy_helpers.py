@@ -9,34 +9,65 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from feedguard.args import KAFKA_JOB_ARGS
+from feedguard.runtime.args import KAFKA_JOB_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 
-# The job scripts and the argument spec each one resolves in feedguard.args.
+# The job scripts and the argument spec each one resolves in feedguard.runtime.args.
 JOB_SCRIPTS = {"ingest_files": "FILE_JOB_ARGS", "ingest_kafka": "KAFKA_JOB_ARGS"}
 
-# The flags each job accepts, kept here in one place for as long as feedguard.args does not declare the
-# spec (docs/design.md "Job arguments", the Kafka issue). `accepted_flags` prefers feedguard.args.
+# The flags each job accepts, kept here for as long as feedguard.runtime.args does not declare the
+# spec (docs/design.md "Job arguments", the Kafka issue). `accepted_flags` prefers feedguard.runtime.args.
 FALLBACK_FLAGS: Mapping[str, frozenset[str]] = {
-    "ingest_files": frozenset({
-        "JOB_NAME", "source", "dataset", "input_path", "lake_path", "run_id", "contracts_dir", "reprocess",
-        "environment", "metrics", "metrics_namespace", "strict_metrics", "alerts", "sns_topic_arn",
-        "slack_secret_id",
-    }),
+    "ingest_files": frozenset(
+        {
+            "JOB_NAME",
+            "source",
+            "dataset",
+            "input_path",
+            "lake_path",
+            "run_id",
+            "contracts_dir",
+            "reprocess",
+            "environment",
+            "metrics",
+            "metrics_namespace",
+            "strict_metrics",
+            "alerts",
+            "sns_topic_arn",
+            "slack_secret_id",
+        }
+    ),
     "ingest_kafka": frozenset(KAFKA_JOB_ARGS.names),  # the Kafka job declares its own spec
 }
 
 # Flags AWS Glue itself understands (special job parameters), as opposed to the job's own flags.
-GLUE_SPECIAL_PARAMETERS = frozenset({
-    "--job-language", "--datalake-formats", "--conf", "--additional-python-modules",
-    "--python-modules-installer-option", "--extra-py-files", "--extra-jars", "--extra-files",
-    "--job-bookmark-option", "--TempDir", "--enable-metrics", "--enable-observability-metrics",
-    "--enable-continuous-cloudwatch-log", "--enable-continuous-log-filter", "--continuous-log-logGroup",
-    "--enable-job-insights", "--enable-spark-ui", "--spark-event-logs-path", "--enable-glue-datacatalog",
-    "--enable-auto-scaling", "--user-jars-first",
-})
+GLUE_SPECIAL_PARAMETERS = frozenset(
+    {
+        "--job-language",
+        "--datalake-formats",
+        "--conf",
+        "--additional-python-modules",
+        "--python-modules-installer-option",
+        "--extra-py-files",
+        "--extra-jars",
+        "--extra-files",
+        "--job-bookmark-option",
+        "--TempDir",
+        "--enable-metrics",
+        "--enable-observability-metrics",
+        "--enable-continuous-cloudwatch-log",
+        "--enable-continuous-log-filter",
+        "--continuous-log-logGroup",
+        "--enable-job-insights",
+        "--enable-spark-ui",
+        "--spark-event-logs-path",
+        "--enable-glue-datacatalog",
+        "--enable-auto-scaling",
+        "--user-jars-first",
+    }
+)
 
 # Values for the ${TOKENS} in the deploy/ JSON files (what `envsubst` fills in at deploy time).
 SAMPLE_TOKENS: Mapping[str, str] = {
@@ -62,7 +93,7 @@ TOKEN = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 def accepted_flags(job: str) -> frozenset[str]:
     """The flag names (without ``--``, ``-`` spelt ``_``) the job's argument parser accepts."""
     try:
-        from feedguard import args as job_args
+        from feedguard.runtime import args as job_args
     except ImportError:
         return FALLBACK_FLAGS[job]
     spec = getattr(job_args, JOB_SCRIPTS[job], None)

@@ -326,7 +326,7 @@ def host_java_home() -> str:
 
 SMOKE_JOB = """
 import json, os, sys
-from feedguard.session import build_session
+from feedguard.runtime.session import build_session
 spark = build_session("smoke")
 conf = spark.sparkContext.getConf()
 spark.range(3).write.format("delta").save(sys.argv[sys.argv.index("--out") + 1])

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 
-from feedguard.kafka_broker import KafkaBroker, KafkaJarsMissingError
+from feedguard_dev.kafka_broker import KafkaBroker, KafkaJarsMissingError
 
 _topic_numbers = itertools.count(1)
 

@@ -20,11 +20,11 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
-from feedguard.contract import load_contract
+from feedguard.contracts.contract import load_contract
+from feedguard.contracts.schema import spark_schema
+from feedguard.lake.runlog import write_run
 from feedguard.quality import load_suite, validate
 from feedguard.quality.docs import build_docs
-from feedguard.runlog import write_run
-from feedguard.schema import spark_schema
 from support.moto_server import running_moto_server
 
 pytestmark = pytest.mark.e2e

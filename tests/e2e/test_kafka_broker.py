@@ -16,10 +16,7 @@ from kafka.admin import KafkaAdminClient
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
-from feedguard import foodnow_producer, kafka_broker
-from feedguard.foodnow_producer import build_messages, produce_events
-from feedguard.kafka_broker import BrokerStartError, KafkaBroker, KafkaJarsMissingError, free_ports
-from feedguard.kafka_offsets import (
+from feedguard.kafka.offsets import (
     OffsetRange,
     UnknownTopicError,
     commit_group_offsets,
@@ -27,7 +24,10 @@ from feedguard.kafka_offsets import (
     fetch_offsets,
     plan_batch,
 )
-from feedguard.outage import OutageGuard, OutagePolicy
+from feedguard.kafka.outage import OutageGuard, OutagePolicy
+from feedguard_dev import foodnow_producer, kafka_broker
+from feedguard_dev.foodnow_producer import build_messages, produce_events
+from feedguard_dev.kafka_broker import BrokerStartError, KafkaBroker, KafkaJarsMissingError, free_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -144,8 +144,9 @@ def test_retention_drops_expired_segments_and_the_plan_reports_the_lost_range(
     topic = new_topic(config={"retention.ms": "60000", "segment.bytes": "600"})
     hour_ago = int((datetime.now(UTC) - timedelta(hours=1)).timestamp() * 1000)
     for seed in range(10):  # one event per send (= per batch, per segment): 5 old, then 5 current
-        produce_events(kafka.bootstrap, topic, 1, seed=seed, malformed={},
-                       timestamp_ms=hour_ago if seed < 5 else None)
+        produce_events(
+            kafka.bootstrap, topic, 1, seed=seed, malformed={}, timestamp_ms=hour_ago if seed < 5 else None
+        )
 
     deadline = time.monotonic() + 30
     while fetch_offsets(kafka.bootstrap, topic)[0] != {0: 5} and time.monotonic() < deadline:
@@ -197,8 +198,20 @@ def test_outage_guard_waits_for_a_killed_broker_and_records_the_outage(
 def test_producer_cli_creates_the_topic_and_prints_exact_counts(
     kafka: KafkaBroker, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["--bootstrap", kafka.bootstrap, "--topic", "cli-orders", "--count", "30", "--partitions", "2",
-            "--seed", "4", "--malformed-ratio", "0.2"]
+    argv = [
+        "--bootstrap",
+        kafka.bootstrap,
+        "--topic",
+        "cli-orders",
+        "--count",
+        "30",
+        "--partitions",
+        "2",
+        "--seed",
+        "4",
+        "--malformed-ratio",
+        "0.2",
+    ]
 
     assert foodnow_producer.main(argv) == 0
 

@@ -18,15 +18,15 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 from pyspark.sql import SparkSession
 
-from feedguard.foodnow_producer import ProduceResult, produce_events
-from feedguard.kafka_broker import KafkaBroker
-from feedguard.kafka_config import KafkaFeed, outage_policy
-from feedguard.kafka_ingest import kafka_guard, run_kafka_ingest
-from feedguard.kafka_offsets import fetch_group_offsets, fetch_offsets
-from feedguard.lake import Lake
-from feedguard.registry import load_versions, select_version
-from feedguard.routing import RunContext
-from feedguard.runlog import iso, utc_now
+from feedguard.contracts.registry import load_versions, select_version
+from feedguard.ingest.routing import RunContext
+from feedguard.kafka.config import KafkaFeed, outage_policy
+from feedguard.kafka.ingest import kafka_guard, run_kafka_ingest
+from feedguard.kafka.offsets import fetch_group_offsets, fetch_offsets
+from feedguard.lake.layout import Lake
+from feedguard.lake.runlog import iso, utc_now
+from feedguard_dev.foodnow_producer import ProduceResult, produce_events
+from feedguard_dev.kafka_broker import KafkaBroker
 from jobs.ingest_kafka import main
 from support.webhook import webhook_receiver
 

@@ -17,16 +17,16 @@ import pytest
 from pyspark.sql import SparkSession
 from test_kafka_ingest import assert_exactly_once, malformed_at, run_job, summaries, table
 
-from feedguard.entry import guarded
+from feedguard.contracts.registry import load_versions, select_version
 from feedguard.errors import EXIT_ENVIRONMENT, EXIT_USAGE
-from feedguard.foodnow_producer import produce_events
-from feedguard.kafka_broker import KafkaBroker
-from feedguard.kafka_config import KafkaFeed, outage_policy
-from feedguard.kafka_ingest import kafka_guard, run_kafka_ingest
-from feedguard.lake import Lake
-from feedguard.registry import load_versions, select_version
-from feedguard.routing import RunContext
-from feedguard.runlog import iso, utc_now
+from feedguard.ingest.routing import RunContext
+from feedguard.kafka.config import KafkaFeed, outage_policy
+from feedguard.kafka.ingest import kafka_guard, run_kafka_ingest
+from feedguard.lake.layout import Lake
+from feedguard.lake.runlog import iso, utc_now
+from feedguard.runtime.entry import guarded
+from feedguard_dev.foodnow_producer import produce_events
+from feedguard_dev.kafka_broker import KafkaBroker
 
 pytestmark = pytest.mark.e2e
 

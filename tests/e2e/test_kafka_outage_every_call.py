@@ -20,18 +20,18 @@ from kafka import KafkaConsumer
 from pyspark.sql import SparkSession
 from test_kafka_ingest import assert_exactly_once, malformed_at, run_job, summaries, table
 
-from feedguard.foodnow_producer import ProduceResult, produce_events
-from feedguard.kafka_broker import KafkaBroker
-from feedguard.kafka_config import KafkaFeed
-from feedguard.kafka_ingest import kafka_guard, run_kafka_ingest
-from feedguard.kafka_offsets import UnknownTopicError, fetch_group_offsets, fetch_offsets, topic_partitions
-from feedguard.kafka_source import is_kafka_unreachable
-from feedguard.lake import Lake
-from feedguard.lifecycle import close_run
-from feedguard.outage import OutageGuard, OutagePolicy
-from feedguard.registry import load_versions, select_version
-from feedguard.routing import RunContext
-from feedguard.runlog import iso, utc_now
+from feedguard.contracts.registry import load_versions, select_version
+from feedguard.ingest.routing import RunContext
+from feedguard.kafka.config import KafkaFeed
+from feedguard.kafka.ingest import kafka_guard, run_kafka_ingest
+from feedguard.kafka.offsets import UnknownTopicError, fetch_group_offsets, fetch_offsets, topic_partitions
+from feedguard.kafka.outage import OutageGuard, OutagePolicy
+from feedguard.kafka.source import is_kafka_unreachable
+from feedguard.lake.layout import Lake
+from feedguard.lake.lifecycle import close_run
+from feedguard.lake.runlog import iso, utc_now
+from feedguard_dev.foodnow_producer import ProduceResult, produce_events
+from feedguard_dev.kafka_broker import KafkaBroker
 
 pytestmark = pytest.mark.e2e
 

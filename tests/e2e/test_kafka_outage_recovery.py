@@ -17,18 +17,18 @@ import pytest
 from pyspark.sql import SparkSession
 from test_kafka_ingest import assert_exactly_once, job_argv, malformed_at, run_job, summaries, table
 
-from feedguard.args import KAFKA_JOB_ARGS, resolve_args
-from feedguard.foodnow_producer import produce_events
-from feedguard.kafka_broker import KafkaBroker
-from feedguard.kafka_config import kafka_feed, outage_policy
-from feedguard.kafka_ingest import kafka_guard, run_kafka_ingest
-from feedguard.kafka_report import report_kafka_run
-from feedguard.lake import Lake
-from feedguard.lifecycle import close_run
-from feedguard.registry import load_versions, select_version
-from feedguard.reporting import reporters_from_args
-from feedguard.routing import RunContext
-from feedguard.runlog import iso, utc_now
+from feedguard.contracts.registry import load_versions, select_version
+from feedguard.ingest.routing import RunContext
+from feedguard.kafka.config import kafka_feed, outage_policy
+from feedguard.kafka.ingest import kafka_guard, run_kafka_ingest
+from feedguard.kafka.report import report_kafka_run
+from feedguard.lake.layout import Lake
+from feedguard.lake.lifecycle import close_run
+from feedguard.lake.runlog import iso, utc_now
+from feedguard.runtime.args import KAFKA_JOB_ARGS, resolve_args
+from feedguard.runtime.reporting import reporters_from_args
+from feedguard_dev.foodnow_producer import produce_events
+from feedguard_dev.kafka_broker import KafkaBroker
 from support.webhook import webhook_receiver
 
 pytestmark = pytest.mark.e2e

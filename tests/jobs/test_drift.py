@@ -12,10 +12,10 @@ import pytest
 import yaml
 from pyspark.sql import SparkSession
 
-from feedguard.contract import load_contract, parse_contract
+from feedguard.contracts.contract import load_contract, parse_contract
 from feedguard.errors import ContractError
-from feedguard.runlog import inflight_runs
-from feedguard.samples import MEALDASH_HEADER, quickbite_order, write_drifted_samples
+from feedguard.lake.runlog import inflight_runs
+from feedguard_dev.samples import MEALDASH_HEADER, quickbite_order, write_drifted_samples
 from jobs.ingest_files import main
 
 

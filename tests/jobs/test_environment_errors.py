@@ -16,7 +16,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from feedguard.errors import EXIT_ENVIRONMENT, EXIT_USAGE
-from feedguard.samples import _dumps, quickbite_order
+from feedguard_dev.samples import _dumps, quickbite_order
 from jobs.ingest_files import main
 
 DAY = dt.date(2026, 11, 28)

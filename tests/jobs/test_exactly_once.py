@@ -18,16 +18,16 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from feedguard.contracts.registry import load_versions
 from feedguard.errors import LeaseHeldError
-from feedguard.file_job import run_file_job
-from feedguard.ingest import StepHook, no_hook
-from feedguard.lake import Lake
-from feedguard.lease import LeaseRecord, LocalLeaseStore
-from feedguard.registry import load_versions
-from feedguard.reporting import Reporters
-from feedguard.runlog import mark_inflight
-from feedguard.samples import _dumps, quickbite_order
-from feedguard.storage import list_files
+from feedguard.ingest.flow import StepHook, no_hook
+from feedguard.ingest.job import run_file_job
+from feedguard.lake.layout import Lake
+from feedguard.lake.lease import LeaseRecord, LocalLeaseStore
+from feedguard.lake.runlog import mark_inflight
+from feedguard.lake.storage import list_files
+from feedguard.runtime.reporting import Reporters
+from feedguard_dev.samples import _dumps, quickbite_order
 
 DAY = dt.date(2026, 11, 28)
 BAD_LINE = '{"order_id": "QB-broken", "items": [}'

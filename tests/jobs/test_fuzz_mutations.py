@@ -33,7 +33,7 @@ from pyspark.sql import SparkSession
 from tests.support.fault_corpus import DAY, JobRun, exact_bytes, run_job
 from tests.support.strict_oracle import Format, Rejected, contract_specs, loaded_values, strict_record
 
-from feedguard.samples import MEALDASH_HEADER, _dumps, csv_line, mealdash_row, quickbite_order
+from feedguard_dev.samples import MEALDASH_HEADER, _dumps, csv_line, mealdash_row, quickbite_order
 
 EXAMPLES = 520  # mutated records per format (at least 500 distinct ones are asserted)
 FILES = 4  # the mutated records are spread over this many files per format

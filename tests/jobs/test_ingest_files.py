@@ -11,8 +11,8 @@ import pytest
 from pyspark.sql import SparkSession
 
 from feedguard.errors import EXIT_FILE_CORRUPT
-from feedguard.runlog import mark_inflight
-from feedguard.samples import write_samples
+from feedguard.lake.runlog import mark_inflight
+from feedguard_dev.samples import write_samples
 from jobs.ingest_files import main
 
 
@@ -191,7 +191,8 @@ def test_user_errors_exit_2_with_a_clear_message(tmp_path: Path, capsys: pytest.
 
 def test_csv_edge_files(spark: SparkSession, tmp_path: Path) -> None:
     header = (
-        "order_id,menu_id,quantity,price,promotion_id,payment_method,order_status,customer_phone,order_datetime"
+        "order_id,menu_id,quantity,price,promotion_id,payment_method,order_status,"
+        "customer_phone,order_datetime"
     )
     row = "MD0000001,Falafel,2,9.50,,card,completed,+49-170-0000001,2026-11-28 10:00:00"
     feed = tmp_path / "in"

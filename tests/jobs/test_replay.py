@@ -10,7 +10,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from feedguard.cli import main as cli
-from feedguard.samples import write_drifted_samples
+from feedguard_dev.samples import write_drifted_samples
 from jobs.ingest_files import main as ingest
 
 

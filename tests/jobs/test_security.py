@@ -30,9 +30,9 @@ from tests.support.fault_corpus import DAY, exact_bytes, file_name
 from tests.support.moto_server import REGION, running_moto_server
 from tests.support.webhook import webhook_receiver
 
-from feedguard.samples import _dumps, quickbite_order
-from feedguard.sinks import quarantine_file
-from feedguard.storage import list_files, open_binary
+from feedguard.lake.sinks import quarantine_file
+from feedguard.lake.storage import list_files, open_binary
+from feedguard_dev.samples import _dumps, quickbite_order
 from jobs.ingest_files import main
 
 HTML_PAYLOAD = "<img src=x onerror=alert(1)>"

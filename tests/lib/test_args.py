@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from feedguard.args import FILE_JOB_ARGS, KAFKA_JOB_ARGS, JobArgs, resolve_args
 from feedguard.errors import UsageError
+from feedguard.runtime.args import FILE_JOB_ARGS, KAFKA_JOB_ARGS, JobArgs, resolve_args
 
 # What AWS Glue 5 passes to a script: our job parameters plus its reserved ones.
 GLUE_ARGV = [

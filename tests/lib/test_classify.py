@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from feedguard.classify import Verdict, classify_file, header_problem
-from feedguard.contract import Contract, load_contract
-from feedguard.parsing import FileStats
+from feedguard.contracts.contract import Contract, load_contract
+from feedguard.ingest.classify import Verdict, classify_file, header_problem
+from feedguard.parse.measure import FileStats
 
 
 @pytest.fixture(scope="module")

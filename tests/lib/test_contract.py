@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from feedguard.contract import contract_to_yaml, load_contract, parse_contract
+from feedguard.contracts.contract import contract_to_yaml, load_contract, parse_contract
+from feedguard.contracts.registry import load_versions, select_version
+from feedguard.contracts.schema import spark_schema
 from feedguard.errors import ContractError
-from feedguard.registry import load_versions, select_version
-from feedguard.schema import spark_schema
 
 QB = Path("contracts/quickbite/orders.v1.yaml")
 

@@ -9,12 +9,12 @@ import pytest
 import yaml
 from pyspark.sql import SparkSession
 
-from feedguard.contract import load_contract
+from feedguard.contracts.contract import load_contract
 from feedguard.errors import ContractError
-from feedguard.file_checks import ENCODINGS, check_file
-from feedguard.sources import read_lines
-from feedguard.splitters import split_lines
-from feedguard.storage import iter_chunks, list_files
+from feedguard.ingest.file_checks import ENCODINGS, check_file
+from feedguard.ingest.sources import read_lines
+from feedguard.ingest.splitters import split_lines
+from feedguard.lake.storage import iter_chunks, list_files
 
 QB = Path("contracts/quickbite/orders.v1.yaml")
 

@@ -17,8 +17,8 @@ import yaml
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.contract import Contract, load_contract, parse_contract
-from feedguard.parse_csv import _flagged, csv_record_errors, parse_csv_records
+from feedguard.contracts.contract import Contract, load_contract, parse_contract
+from feedguard.parse.csv_records import _flagged, csv_record_errors, parse_csv_records
 
 MD = Path("contracts/mealdash/orders.v1.yaml")
 GOOD = "MD0000001,Falafel,2,9.50,,card,completed,+49-170-0000001,2026-11-28 10:00:00"

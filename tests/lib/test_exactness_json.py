@@ -16,8 +16,8 @@ import pytest
 import yaml
 from pyspark.sql import DataFrame, SparkSession
 
-from feedguard.contract import Contract, load_contract, parse_contract
-from feedguard.parse_json import parse_json_records
+from feedguard.contracts.contract import Contract, load_contract, parse_contract
+from feedguard.parse.json_records import parse_json_records
 
 QB = Path("contracts/quickbite/orders.v1.yaml")
 ORDER: dict[str, Any] = {

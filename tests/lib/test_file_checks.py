@@ -6,9 +6,9 @@ import gzip
 import time
 from pathlib import Path
 
-from feedguard.contract import Limits
-from feedguard.file_checks import check_file, json_layout
-from feedguard.storage import list_files
+from feedguard.contracts.contract import Limits
+from feedguard.ingest.file_checks import check_file, json_layout
+from feedguard.lake.storage import list_files
 
 
 def checked(path: Path):  # type: ignore[no-untyped-def]

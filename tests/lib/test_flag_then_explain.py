@@ -7,13 +7,13 @@ import json
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.checks import split_flagged
-from feedguard.contract import load_contract
-from feedguard.parse_csv import SCRATCH as CSV_SCRATCH
-from feedguard.parse_csv import csv_record_errors, flag_csv_records, parse_csv_records
-from feedguard.parse_json import SCRATCH as JSON_SCRATCH
-from feedguard.parse_json import flag_json_records, json_record_errors, parse_json_records
-from feedguard.parsing import keep_raw_of_flagged_records
+from feedguard.contracts.contract import load_contract
+from feedguard.parse.csv_records import SCRATCH as CSV_SCRATCH
+from feedguard.parse.csv_records import csv_record_errors, flag_csv_records, parse_csv_records
+from feedguard.parse.flags import split_flagged
+from feedguard.parse.json_records import SCRATCH as JSON_SCRATCH
+from feedguard.parse.json_records import flag_json_records, json_record_errors, parse_json_records
+from feedguard.parse.measure import keep_raw_of_flagged_records
 
 ORDER = {
     "order_id": "QB-00000001",

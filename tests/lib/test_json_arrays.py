@@ -11,15 +11,15 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.file_checks import check_file
-from feedguard.sources import read_json_arrays
-from feedguard.splitters import (
+from feedguard.ingest.file_checks import check_file
+from feedguard.ingest.sources import read_json_arrays
+from feedguard.ingest.splitters import (
     AFTER_ARRAY,
     EMPTY_ELEMENT,
     END_INSIDE_ARRAY,
     split_json_array,
 )
-from feedguard.storage import iter_chunks, list_files
+from feedguard.lake.storage import iter_chunks, list_files
 
 
 def split(doc: bytes, chunk: int = 3) -> list[tuple[int, bytes, int, str | None]]:

@@ -13,10 +13,15 @@ import json
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.contract import load_contract
-from feedguard.exactness import has_numbers
-from feedguard.parse_json import exact_intermediates, flag_json_records, json_options, json_record_errors
-from feedguard.schema import CORRUPT_COLUMN, parse_schema
+from feedguard.contracts.contract import load_contract
+from feedguard.contracts.schema import CORRUPT_COLUMN, parse_schema
+from feedguard.parse.exactness import has_numbers
+from feedguard.parse.json_records import (
+    exact_intermediates,
+    flag_json_records,
+    json_options,
+    json_record_errors,
+)
 
 ORDER = {
     "order_id": "QB-00000001",

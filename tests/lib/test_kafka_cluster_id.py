@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from feedguard.kafka_broker import new_cluster_id
+from feedguard_dev.kafka_broker import new_cluster_id
 
 
 def test_cluster_ids_are_16_byte_uuids_never_starting_with_a_dash() -> None:

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feedguard.args import KAFKA_JOB_ARGS, resolve_args
 from feedguard.errors import UsageError
-from feedguard.kafka_config import (
+from feedguard.kafka.config import (
     KafkaFeed,
     bootstrap_servers,
     kafka_feed,
@@ -16,6 +15,7 @@ from feedguard.kafka_config import (
     outage_policy,
     positive_int,
 )
+from feedguard.runtime.args import KAFKA_JOB_ARGS, resolve_args
 
 REQUIRED = ["--source", "foodnow", "--dataset", "order_events", "--bootstrap_servers", "b:9092",
             "--topic", "orders", "--lake_path", "lake"]  # fmt: skip

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from feedguard.errors import ConservationError
-from feedguard.kafka_conservation import prove_conservation
-from feedguard.kafka_offsets import plan_batch
-from feedguard.kafka_report import BatchResult
-from feedguard.kafka_state import Batch
-from feedguard.lake import Lake
-from feedguard.routing import RunContext
+from feedguard.ingest.routing import RunContext
+from feedguard.kafka.conservation import prove_conservation
+from feedguard.kafka.offsets import plan_batch
+from feedguard.kafka.report import BatchResult
+from feedguard.kafka.state import Batch
+from feedguard.lake.layout import Lake
 
 CTX = RunContext("foodnow", "order_events", 1, "run-1", "2025-06-01T12:00:00Z")
 BATCH = Batch(3, plan_batch("orders", {0: 10, 1: 0}, earliest={0: 0, 1: 0}, latest={0: 16, 1: 4}))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from feedguard.kafka_offsets import (
+from feedguard.kafka.offsets import (
     OffsetRange,
     OffsetsAheadOfBrokerError,
     offsets_json,
@@ -41,8 +41,9 @@ def test_nothing_new_is_an_empty_plan() -> None:
 
 
 def test_cap_bounds_each_partition_and_leaves_the_rest_as_lag() -> None:
-    plan = plan_batch("orders", {0: 12, 1: 0}, earliest={0: 0, 1: 0}, latest={0: 20, 1: 3},
-                      max_per_partition=5)
+    plan = plan_batch(
+        "orders", {0: 12, 1: 0}, earliest={0: 0, 1: 0}, latest={0: 20, 1: 3}, max_per_partition=5
+    )
 
     assert plan.next_offsets == {0: 17, 1: 3}
     assert [(p.count, p.lag, p.lag_after) for p in plan.partitions] == [(5, 8, 3), (3, 3, 0)]

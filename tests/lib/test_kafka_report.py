@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feedguard.contract import load_contract
-from feedguard.kafka_config import KafkaFeed
-from feedguard.kafka_offsets import plan_batch
-from feedguard.kafka_report import BatchResult, Progress, kafka_summary, message_loss_alert, run_status
-from feedguard.kafka_state import Batch, BatchState
-from feedguard.outage import Attempt, BrokerUnavailableError, Outage, OutageGuard, OutagePolicy
-from feedguard.routing import RunContext
+from feedguard.contracts.contract import load_contract
+from feedguard.ingest.routing import RunContext
+from feedguard.kafka.config import KafkaFeed
+from feedguard.kafka.offsets import plan_batch
+from feedguard.kafka.outage import Attempt, BrokerUnavailableError, Outage, OutageGuard, OutagePolicy
+from feedguard.kafka.report import BatchResult, Progress, kafka_summary, message_loss_alert, run_status
+from feedguard.kafka.state import Batch, BatchState
 
 CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "foodnow" / "order_events.v1.yaml"
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

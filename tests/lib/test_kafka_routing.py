@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
-from feedguard.contract import Contract, load_contract
-from feedguard.kafka_offsets import OffsetRange, plan_batch
-from feedguard.kafka_routing import (
+from feedguard.contracts.contract import Contract, load_contract
+from feedguard.ingest.routing import DEAD_LETTER_SCHEMA, RunContext, error_type
+from feedguard.kafka.offsets import OffsetRange, plan_batch
+from feedguard.kafka.routing import (
     flag_empty_messages,
     for_routing,
     in_offset_ranges,
     kafka_dead_letter_rows,
     kafka_valid_rows,
 )
-from feedguard.kafka_source import as_raw_records, is_kafka_unreachable, kafka_read_options
-from feedguard.parse_json import parse_json_records
-from feedguard.routing import DEAD_LETTER_SCHEMA, RunContext, error_type
+from feedguard.kafka.source import as_raw_records, is_kafka_unreachable, kafka_read_options
+from feedguard.parse.json_records import parse_json_records
 
 CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "foodnow" / "order_events.v1.yaml"
 KAFKA_SCHEMA = "key BINARY, value BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP"

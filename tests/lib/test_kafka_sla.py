@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from feedguard.kafka_offsets import OffsetRange
-from feedguard.kafka_sla import BROKER_UNREACHABLE, RETENTION_LOSS, SLA_SCHEMA, sla_entries
-from feedguard.outage import SLA_LEDGER_DDL, Attempt, Outage, SlaLedgerRow
+from feedguard.kafka.offsets import OffsetRange
+from feedguard.kafka.outage import SLA_LEDGER_DDL, Attempt, Outage, SlaLedgerRow
+from feedguard.kafka.sla import BROKER_UNREACHABLE, RETENTION_LOSS, SLA_SCHEMA, sla_entries
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feedguard.kafka_offsets import OffsetRange, plan_batch
-from feedguard.kafka_state import (
+from feedguard.kafka.offsets import OffsetRange, plan_batch
+from feedguard.kafka.state import (
     COMMITTED,
     PLANNED,
     Batch,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from feedguard.errors import LeaseHeldError, LeaseLostError
-from feedguard.lease import LeaseRecord, LocalLeaseStore, acquire_lease
+from feedguard.lake.lease import LeaseRecord, LocalLeaseStore, acquire_lease
 
 
 class Clock:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from feedguard.ledger import LedgerEntry, plan_files
-from feedguard.storage import FileInfo
+from feedguard.lake.ledger import LedgerEntry, plan_files
+from feedguard.lake.storage import FileInfo
 
 A = FileInfo("file:///in/a.jsonl", 100, 1.0)
 

@@ -13,9 +13,9 @@ import yaml
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.contract import load_contract
+from feedguard.contracts.contract import load_contract
 from feedguard.errors import ContractError
-from feedguard.limit_checks import csv_field_count, json_nesting_depth, record_limit_error
+from feedguard.ingest.limit_checks import csv_field_count, json_nesting_depth, record_limit_error
 
 MD = Path("contracts/mealdash/orders.v1.yaml")
 LONG_QUOTED = '"' + "x," * 500_000 + '"'  # a 1 MB quoted field: a regex with a repeated group overflows

@@ -11,8 +11,8 @@ import pytest
 from kafka.errors import KafkaTimeoutError, NoBrokersAvailable, UnknownTopicOrPartitionError
 
 from feedguard.errors import TransientError
-from feedguard.kafka_offsets import UnknownTopicError
-from feedguard.outage import (
+from feedguard.kafka.offsets import UnknownTopicError
+from feedguard.kafka.outage import (
     SLA_LEDGER_DDL,
     Attempt,
     BrokerUnavailableError,
@@ -57,8 +57,9 @@ class BrokerDownUntil:
 def guard_for(
     fake: FakeTime, policy: OutagePolicy, on_attempt: Callable[[Attempt], None] | None = None
 ) -> OutageGuard:
-    return OutageGuard(policy, clock=fake.clock, sleep=fake.sleep, rng=random.Random(7),
-                       on_attempt=on_attempt)
+    return OutageGuard(
+        policy, clock=fake.clock, sleep=fake.sleep, rng=random.Random(7), on_attempt=on_attempt
+    )
 
 
 def test_a_reachable_broker_is_called_once_and_records_no_outage() -> None:
@@ -92,8 +93,9 @@ def test_recovery_inside_the_window_returns_the_value_and_records_each_attempt()
 
 def test_past_the_expected_window_it_gives_up_with_exit_75_and_the_last_wait_is_capped() -> None:
     fake = FakeTime()
-    policy = OutagePolicy(timedelta(minutes=10), initial_wait_seconds=60, max_wait_seconds=120,
-                          jitter_seconds=0.0)
+    policy = OutagePolicy(
+        timedelta(minutes=10), initial_wait_seconds=60, max_wait_seconds=120, jitter_seconds=0.0
+    )
     call = BrokerDownUntil(fake, None)
 
     with pytest.raises(BrokerUnavailableError) as raised:
@@ -218,7 +220,10 @@ def test_maintenance_windows_parse_iso_intervals_and_are_half_open() -> None:
     assert window.start == datetime(2025, 6, 1, 2, tzinfo=UTC)
     assert window.end == datetime(2025, 6, 1, 4, tzinfo=UTC)
     assert [window.contains(datetime(2025, 6, 1, h, tzinfo=UTC)) for h in (1, 2, 3, 4)] == [
-        False, True, True, False
+        False,
+        True,
+        True,
+        False,
     ]
 
 
@@ -241,8 +246,9 @@ def test_sla_ledger_row_from_an_outage_matches_the_ledger_schema() -> None:
     guard = guard_for(fake, OutagePolicy(maintenance_windows=(window,), jitter_seconds=0.0))
     guard.call(BrokerDownUntil(fake, T0 + timedelta(seconds=3)))
 
-    row = SlaLedgerRow.from_outage("foodnow.orders", guard.outages[0], run_id="run-9", messages_lost=4,
-                                   consumer_lag_at_recovery=120)
+    row = SlaLedgerRow.from_outage(
+        "foodnow.orders", guard.outages[0], run_id="run-9", messages_lost=4, consumer_lag_at_recovery=120
+    )
 
     assert row.as_dict() == {
         "topic": "foodnow.orders",

@@ -6,8 +6,8 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.contract import Contract, load_contract
-from feedguard.parse_csv import parse_csv_records
+from feedguard.contracts.contract import Contract, load_contract
+from feedguard.parse.csv_records import parse_csv_records
 
 HEADER = (
     "order_id,menu_id,quantity,price,promotion_id,payment_method,order_status,customer_phone,order_datetime"

@@ -6,8 +6,8 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.contract import load_contract
-from feedguard.parse_csv import parse_csv_records
+from feedguard.contracts.contract import load_contract
+from feedguard.parse.csv_records import parse_csv_records
 
 GOOD = "MD0000001,Falafel,2,9.50,,card,completed,+49-170-0000001,2026-11-28 10:00:00"
 

@@ -8,9 +8,9 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from feedguard.contract import Contract, load_contract
-from feedguard.parse_json import parse_json_records
-from feedguard.schema import CORRUPT_COLUMN, spark_schema
+from feedguard.contracts.contract import Contract, load_contract
+from feedguard.contracts.schema import CORRUPT_COLUMN, spark_schema
+from feedguard.parse.json_records import parse_json_records
 
 GOOD = {
     "order_id": "QB-00000001",

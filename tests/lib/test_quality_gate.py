@@ -12,9 +12,9 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
-from feedguard.contract import load_contract
+from feedguard.contracts.contract import load_contract
+from feedguard.contracts.schema import spark_schema
 from feedguard.quality import DqResultRow, FailedExpectation, load_suite, validate, write_dq_results
-from feedguard.schema import spark_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = load_contract(ROOT / "contracts" / "quickbite" / "orders.v1.yaml")

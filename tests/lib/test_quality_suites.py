@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from great_expectations.core.expectation_suite import ExpectationSuite
 
-from feedguard.contract import Contract, load_contract, parse_contract
+from feedguard.contracts.contract import Contract, load_contract, parse_contract
 from feedguard.quality import generate_suite, load_suite, refresh_suite, suite_path, write_suites
 from feedguard.quality.suites import LINEAGE_COLUMNS, severity_of, suite_json
 

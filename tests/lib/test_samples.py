@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from feedguard.samples import MAX_RECORDS, first_order_ids, write_samples
+from feedguard_dev.samples import MAX_RECORDS, first_order_ids, write_samples
 
 # sha256 of each file's (decompressed) text for the default sample (seed 7, 200 records): make run and
 # the expected counts depend on it, so any change to the generator that alters it must be deliberate.

@@ -3,7 +3,7 @@
 :func:`corpus` gives one small file per kind of damage for QuickBite JSON and MealDash CSV
 (truncations, unbalanced quotes and brackets, wrong delimiters, BOMs, mixed line ends, NUL bytes, long
 lines, deep nesting, numbers out of range, cut gzip and JSON array files, encodings, formula-injection
-values, ...). Valid records come from :mod:`feedguard.samples`; each damaged record is written after
+values, ...). Valid records come from :mod:`feedguard_dev.samples`; each damaged record is written after
 enough valid ones that the file stays below the contract's ``intermittent_max_ratio`` (unless the kind
 is about the whole file). Each :class:`FaultKind` states what the run must report for its file: records
 read, valid, dead-lettered, blank lines skipped, the verdict, and every dead letter with its line and
@@ -31,7 +31,7 @@ from typing import Any, Literal
 from pyspark.sql import SparkSession
 from tests.support.strict_oracle import Format
 
-from feedguard.samples import MEALDASH_HEADER, _dumps, csv_line, mealdash_row, quickbite_order
+from feedguard_dev.samples import MEALDASH_HEADER, _dumps, csv_line, mealdash_row, quickbite_order
 from jobs.ingest_files import main
 
 SOURCES = {"json": "quickbite", "csv": "mealdash"}

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from feedguard.lake.storage import is_s3, join
 from feedguard.quality.docs import build_docs
 from feedguard.quality.suites import write_suites
-from feedguard.storage import is_s3, join
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from feedguard.lake.storage import is_s3, join, local_path
 from feedguard.quality.context import DOCS_SITE, open_context
 from feedguard.quality.pages import index_page, source_page
-from feedguard.storage import is_s3, join, local_path
 
 OUR_FOLDER = "feedguard"
 LATEST_RUNS = 30

@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
+from feedguard.lake.storage import join
 from feedguard.quality.suites import FEEDGUARD_META, severity_of
-from feedguard.storage import join
 
 PARTIAL_UNEXPECTED_COUNT = 20
 

@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from feedguard.contract import Contract, FieldSpec, load_contract
+from feedguard.contracts.contract import Contract, FieldSpec, load_contract
 
 LINEAGE_COLUMNS = (
     "_source_file",

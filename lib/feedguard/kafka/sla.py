@@ -1,0 +1,125 @@
+"""The SLA ledger ``<lake>/_kafka_sla``: one row per broker outage, and one per retention loss.
+
+The columns are :data:`feedguard.kafka.outage.SLA_LEDGER_DDL` (an
+:class:`~feedguard.kafka.outage.SlaLedgerRow`) followed by ``kind`` (``broker_unreachable`` or
+``retention_loss``), ``lost_ranges`` (JSON), the number of failed ``attempts`` and the broker call that
+failed (``failed_call``).
+
+A retention loss is the consumer's absence rather than a broker outage: its row runs from the last commit
+(when this consumer last read the topic) to the run that noticed the loss.
+
+Example::
+
+    entries = sla_entries(topic, guard.outages, run_id=run_id, lost_ranges=plan.lost_ranges,
+                          consumer_lag_at_recovery=lag, away_since=state.last_committed_at, detected_at=now)
+    append_sla_entries(spark, sla_path, entries)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T
+
+from feedguard.kafka.offsets import OffsetRange
+from feedguard.kafka.outage import Outage, SlaLedgerRow
+
+BROKER_UNREACHABLE = "broker_unreachable"
+RETENTION_LOSS = "retention_loss"
+# SLA_LEDGER_DDL's columns, then ours.
+SLA_SCHEMA = T.StructType(
+    [
+        T.StructField("topic", T.StringType(), False),
+        T.StructField("outage_start", T.TimestampType(), True),
+        T.StructField("outage_end", T.TimestampType(), True),
+        T.StructField("duration_seconds", T.DoubleType(), True),
+        T.StructField("detected_by_run_id", T.StringType(), False),
+        T.StructField("messages_lost", T.LongType(), False),
+        T.StructField("consumer_lag_at_recovery", T.LongType(), True),
+        T.StructField("in_maintenance_window", T.BooleanType(), False),
+        T.StructField("kind", T.StringType(), False),
+        T.StructField("lost_ranges", T.StringType(), False),
+        T.StructField("attempts", T.IntegerType(), False),
+        T.StructField("failed_call", T.StringType(), True),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class SlaEntry:
+    """A ledger row plus what kind of event it records."""
+
+    row: SlaLedgerRow
+    kind: str
+    lost_ranges: tuple[OffsetRange, ...] = ()
+    attempts: int = 0
+    failed_call: str | None = None
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            *dataclasses.astuple(self.row),
+            self.kind,
+            ranges_json(self.lost_ranges),
+            self.attempts,
+            self.failed_call,
+        )
+
+
+def ranges_json(ranges: Sequence[OffsetRange]) -> str:
+    """``[{"partition": 0, "start": 1, "end": 5, "count": 4}]`` (``end`` exclusive)."""
+    return json.dumps([{**dataclasses.asdict(r), "count": r.count} for r in ranges], separators=(",", ":"))
+
+
+def sla_entries(
+    topic: str,
+    outages: Sequence[Outage],
+    *,
+    run_id: str,
+    lost_ranges: Sequence[OffsetRange] = (),
+    consumer_lag_at_recovery: int | None = None,
+    away_since: dt.datetime | None = None,
+    detected_at: dt.datetime,
+) -> list[SlaEntry]:
+    """The ledger rows of one run: its outages (lag at recovery on recovered ones) and any retention loss."""
+    entries = [
+        SlaEntry(
+            SlaLedgerRow.from_outage(
+                topic,
+                outage,
+                run_id=run_id,
+                consumer_lag_at_recovery=consumer_lag_at_recovery if outage.recovered else None,
+            ),
+            BROKER_UNREACHABLE,
+            attempts=len(outage.attempts),
+            failed_call=outage.what,
+        )
+        for outage in outages
+    ]
+    lost = sum(r.count for r in lost_ranges)
+    if lost:
+        start = away_since or detected_at
+        row = SlaLedgerRow(
+            topic,
+            start,
+            detected_at,
+            (detected_at - start).total_seconds(),
+            run_id,
+            lost,
+            consumer_lag_at_recovery,
+            False,
+        )
+        entries.append(SlaEntry(row, RETENTION_LOSS, tuple(lost_ranges)))
+    return entries
+
+
+def append_sla_entries(spark: SparkSession, path: str, entries: Sequence[SlaEntry]) -> None:
+    """Append the entries to ``<lake>/_kafka_sla`` (Delta) in one commit."""
+    if entries:
+        frame = spark.createDataFrame([e.as_tuple() for e in entries], SLA_SCHEMA)
+        frame.write.format("delta").mode("append").save(path)

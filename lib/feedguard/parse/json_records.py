@@ -1,0 +1,238 @@
+"""Parse JSON records against a contract: a pure ``DataFrame -> DataFrame`` transform.
+
+Input: the lineage columns of :mod:`feedguard.ingest.sources` (``_raw`` holds one record's text).
+Output: the same columns plus ``_blank``, ``_header`` (always false here), every contract field
+typed, and ``_errors`` (empty for a valid record).
+
+Spark's PERMISSIVE JSON parse silently accepts some bad records; each is caught here:
+trailing content after the object (``{...} x``, ``{...}}``), a top-level array or scalar,
+keys the contract lacks (dropped by Spark), keys that differ from a field only in case
+(the field becomes NULL with no corrupt flag), repeated keys (Spark keeps the last value:
+:mod:`feedguard.parse.json_duplicates`) and numbers that do not fit their type exactly (rounded decimals,
+exponents, overflowing doubles: :mod:`feedguard.parse.exactness`). A line of spaces and tabs is blank.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from feedguard.contracts.contract import Contract
+from feedguard.contracts.schema import CORRUPT_COLUMN, parse_schema
+from feedguard.ingest.limit_checks import too_deeply_nested
+from feedguard.ingest.sources import source_error
+from feedguard.parse.exactness import (
+    has_numbers,
+    json_exactness_errors,
+    json_inexact,
+    json_rounded,
+    typed_value,
+)
+from feedguard.parse.flags import (
+    BLANK_CHARS,
+    ROUNDED_COLUMN,
+    collect_errors,
+    contract_checks,
+    contract_may_violate,
+    error,
+    error_if,
+    has_bad_chars,
+    keep_when_flagged,
+    not_only,
+    preview,
+    sql_name,
+    with_errors_when_flagged,
+    without_shadowed_missing,
+)
+from feedguard.parse.json_duplicates import duplicate_key_error
+from feedguard.parse.json_shape import shape_may_be_bad
+
+
+def json_options(contract: Contract) -> dict[str, str]:
+    options = {
+        "mode": "PERMISSIVE",
+        "columnNameOfCorruptRecord": CORRUPT_COLUMN,
+        "maxNestingDepth": str(contract.limits.max_nesting_depth),
+        "allowNonNumericNumbers": "false",  # NaN and Infinity are not JSON numbers
+        "allowSingleQuotes": "false",  # {'a': 1} is not JSON (Spark accepts it by default)
+    }
+    if contract.timestamp_format:
+        options["timestampFormat"] = contract.timestamp_format
+    return options
+
+
+def _key_errors(contract: Contract) -> list[Column]:
+    names = list(contract.field_names)
+    lowered = F.array(*[F.lit(n.lower()) for n in names])
+    unknown = F.array_except(F.col("_keys"), F.array(*[F.lit(n) for n in names]))
+    case_only = F.filter(unknown, lambda k: F.array_contains(lowered, F.lower(k)))
+    truly_unknown = F.filter(unknown, lambda k: ~F.array_contains(lowered, F.lower(k)))
+    return [
+        error_if(
+            F.size(case_only) > 0,
+            "field_case_mismatch",
+            F.array_join(F.array_sort(case_only), ","),
+            F.concat(F.lit("keys differ from contract fields only in case: "), F.array_join(case_only, ", ")),
+        ),
+        error_if(
+            F.size(truly_unknown) > 0,
+            "unexpected_field",
+            F.array_join(F.array_sort(truly_unknown), ","),
+            F.concat(F.lit("keys not in the contract: "), F.array_join(truly_unknown, ", ")),
+        ),
+    ]
+
+
+def _type_errors(contract: Contract) -> list[Column]:
+    errors = []
+    for spec in contract.fields:
+        value = F.get_json_object("_raw", f"$.{spec.name}")
+        mismatch = (
+            F.col("_corrupt").isNotNull()
+            & F.col(spec.name).isNull()
+            & F.array_contains("_keys", spec.name)
+            & value.isNotNull()
+        )
+        detail = F.concat(F.lit(f"{spec.name} expected {spec.type}, got "), preview(value))
+        errors.append(error_if(mismatch, "type_mismatch", spec.name, detail))
+    return errors
+
+
+def json_record_errors(contract: Contract) -> Column:
+    """The error list of a flagged record (built only for those: see :func:`flag_json_records`)."""
+    syntax_ok = F.col("_wrapped_len").isNotNull()
+    is_object = F.col("_first_char") == "{"
+    encoding = error_if(
+        has_bad_chars(F.col("_raw")),
+        "encoding_error",
+        None,
+        "the record contains bytes that are not valid UTF-8 (shown as U+FFFD) or NUL characters",
+    )
+    doc = source_error()
+    cap = contract.limits.max_nesting_depth
+    depth = error_if(
+        F.col("_corrupt").isNotNull() & too_deeply_nested(F.col("_raw"), contract.limits),
+        "too_deeply_nested",
+        None,
+        f"the JSON nests deeper than {cap} levels (limits.max_nesting_depth)",
+    )
+    structural = (
+        F.when(
+            ~syntax_ok,
+            F.array(
+                F.when(
+                    F.col("_corrupt").isNull(),
+                    error("malformed_json", None, "trailing content after the JSON object"),
+                ).otherwise(error("malformed_json", None, "the line is not valid JSON"))
+            ),
+        )
+        .when(
+            ~is_object,
+            F.array(
+                error(
+                    "not_an_object",
+                    None,
+                    F.concat(
+                        F.lit("expected a JSON object, got a value starting with "),
+                        preview(F.col("_first_char")),
+                    ),
+                )
+            ),
+        )
+        .when(
+            F.col("_wrapped_len") > 1,
+            F.array(error("malformed_json", None, "more than one JSON value on the line")),
+        )
+    )
+    wide = {f.name: sql_name("_wide", f.name) for f in contract.fields if has_numbers(f)}
+    exactness = collect_errors(json_exactness_errors(contract, wide))
+    # a number the parser refused (1E400) is named once, by the rule it breaks
+    type_errors = F.filter(
+        collect_errors(_type_errors(contract)),
+        lambda e: ~F.exists(exactness, lambda x: x.getField("field") == e.getField("field")),
+    )
+    duplicates = duplicate_key_error(contract, F.col("_raw"), F.col("_keys"))
+    specific = F.concat(
+        collect_errors([duplicates, *_key_errors(contract)]),
+        type_errors,
+        exactness,
+    )
+    fallback = F.when(
+        (F.size(specific) == 0) & F.col("_corrupt").isNotNull(),
+        F.array(error("type_mismatch", None, "a nested value does not match the contract type")),
+    ).otherwise(specific)
+    checks = collect_errors(contract_checks(contract, {f.name: F.col(f.name) for f in contract.fields}))
+    first = collect_errors([doc, encoding, depth])
+    content = F.coalesce(structural, without_shadowed_missing(F.concat(fallback, checks)))
+    return F.when(F.size(first) > 0, first).otherwise(content)
+
+
+SCRATCH = ("_corrupt", "_wide", "_wrapped_len", "_keys", "_first_char")
+
+
+def exact_intermediates() -> dict[str, Column]:
+    """What the error list needs beyond the typed fields: two more parses of the text, so they are
+    computed for flagged records only (see :mod:`feedguard.parse.json_shape` for the cheap flag)."""
+    return {
+        "_wrapped_len": F.expr("json_array_length(concat('[', _raw, ']'))"),
+        "_keys": F.expr("json_object_keys(_raw)"),
+        "_first_char": F.substring(F.ltrim("_raw"), 1, 1),
+    }
+
+
+def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
+    """The cheap half of :func:`parse_json_records`: typed fields and ``_maybe_bad``, no error list.
+
+    The intermediates the error list needs (:data:`SCRATCH`) are kept for flagged records only; cache
+    the result, then :func:`feedguard.parse.flags.split_flagged` with :func:`json_record_errors`.
+    """
+    parsed = df.select(
+        *df.columns, F.from_json("_raw", parse_schema(contract), json_options(contract)).alias("_p")
+    )
+    numeric = [f.name for f in contract.fields if has_numbers(f)]
+    wide = parsed.select(
+        *df.columns,
+        *[F.col("_p").getField(name).alias(name) for name in contract.field_names],
+        F.col("_p").getField(CORRUPT_COLUMN).alias("_corrupt"),
+    )
+    at_wide = {name: sql_name(name) for name in contract.field_names}
+    typed = wide.select(
+        *df.columns,
+        *[typed_value(spec, spec.name).alias(spec.name) for spec in contract.fields],
+        "_corrupt",
+        (F.struct(*numeric) if numeric else F.lit(None).cast("string")).alias("_wide"),
+        json_inexact(contract, at_wide).alias("_inexact"),
+        json_rounded(contract, at_wide).alias(ROUNDED_COLUMN),
+    )
+    raw = F.col("_raw")
+    blank = ~raw.rlike(not_only(BLANK_CHARS))
+    may_be_bad = (
+        F.col("_doc_error").isNotNull()
+        | F.col("_corrupt").isNotNull()
+        | F.col("_inexact")
+        | shape_may_be_bad(raw, contract)
+        | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
+    )
+    flagged = typed.select("*", blank.alias("_blank"), may_be_bad.alias("_maybe_bad"))
+    return flagged.select(
+        *df.columns,
+        "_blank",
+        F.lit(False).alias("_header"),
+        *contract.field_names,
+        ROUNDED_COLUMN,
+        "_maybe_bad",
+        *keep_when_flagged(("_corrupt", "_wide")),
+        *[F.when(F.col("_maybe_bad"), value).alias(name) for name, value in exact_intermediates().items()],
+    )
+
+
+def parse_json_records(df: DataFrame, contract: Contract) -> DataFrame:
+    """Parse ``_raw`` with the contract schema (PERMISSIVE) and attach ``_errors``."""
+    return flag_json_records(df, contract).select(
+        *df.columns,
+        "_blank",
+        "_header",
+        *contract.field_names,
+        ROUNDED_COLUMN,
+        *with_errors_when_flagged(json_record_errors(contract)),
+    )

@@ -1,0 +1,167 @@
+"""Read and parse a set of checked files, then measure them while they are cached.
+
+``parse_files`` returns the flagged records with their lineage (typed fields and ``_maybe_bad``, the
+error list not built yet); ``measure`` persists them, collects per file chunk the counts the job needs
+(records, blank lines, chunk sizes for line numbers) in the pass that materialises the cache, then
+builds the error list for the flagged records only and counts them per file and error type.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from pyspark import StorageLevel
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from feedguard.contracts.contract import Contract
+from feedguard.ingest.file_checks import CheckedFile
+from feedguard.ingest.routing import chunk_key
+from feedguard.ingest.sources import read_json_arrays, read_lines
+from feedguard.lake.storage import normalise_uri
+from feedguard.parse.csv_records import SCRATCH as CSV_SCRATCH
+from feedguard.parse.csv_records import csv_record_errors, flag_csv_records
+from feedguard.parse.flags import ROUNDED_COLUMN, split_flagged
+from feedguard.parse.json_records import SCRATCH as JSON_SCRATCH
+from feedguard.parse.json_records import flag_json_records, json_record_errors
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Flagged records (lazy) and what turns a flagged record into its error list."""
+
+    frame: DataFrame
+    record_errors: Column
+    scratch: tuple[str, ...]
+
+
+def parse_files(spark: SparkSession, contract: Contract, files: list[CheckedFile]) -> Parsed:
+    """Raw records of every file, flagged against the contract (lineage columns kept)."""
+    lines = [f for f in files if contract.format == "csv" or f.layout == "lines"]
+    arrays = [f for f in files if contract.format == "json" and f.layout == "array"]
+    frames = []
+    if lines:
+        frames.append(read_lines(spark, lines, contract))
+    if arrays:
+        frames.append(read_json_arrays(spark, arrays, contract))
+    raw = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
+    if contract.format == "csv":
+        return Parsed(raw.transform(flag_csv_records, contract), csv_record_errors(contract), CSV_SCRATCH)
+    return Parsed(raw.transform(flag_json_records, contract), json_record_errors(contract), JSON_SCRATCH)
+
+
+@dataclass
+class FileStats:
+    """Counts for one input file, from the measuring pass."""
+
+    records: int = 0
+    skipped_lines: int = 0  # blank lines and CSV header lines
+    blank_lines: int = 0  # empty or only spaces and tabs
+    rounded_values: int = 0  # values rounded under a field's ``rounding`` (see feedguard.parse.exactness)
+    errors_by_type: dict[str, int] = field(default_factory=dict)
+    error_fields: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def bad(self) -> int:
+        return sum(self.errors_by_type.values())
+
+    @property
+    def good(self) -> int:
+        return self.records - self.bad
+
+
+@dataclass
+class Measured:
+    """Persisted parsed records plus their counts."""
+
+    frame: DataFrame  # the records with ``_errors``, read from the cache
+    files: dict[str, FileStats]
+    chunk_offsets: dict[str, int]
+    uri_of: dict[str, str]  # Spark's file name -> our listing's URI
+    cached: tuple[DataFrame, ...]
+
+    def unpersist(self) -> None:
+        for frame in self.cached:
+            frame.unpersist()
+
+
+def keep_raw_of_flagged_records(df: DataFrame) -> DataFrame:
+    """Drop the raw text and bytes of records that certainly pass before caching: dead letters need them."""
+    flagged = F.coalesce(F.col("_maybe_bad"), F.lit(True))
+    return df.withColumn("_raw", F.when(flagged, F.col("_raw"))).withColumn(
+        "_raw_bytes", F.when(flagged, F.col("_raw_bytes"))
+    )
+
+
+def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool = False) -> Measured:
+    """Persist the flagged records, count them per chunk, then their errors per file and type."""
+    flagged = parsed.frame if keep_raw_of_valid else keep_raw_of_flagged_records(parsed.frame)
+    cached = flagged.persist(StorageLevel.MEMORY_AND_DISK)
+    skip: Column = F.col("_blank") | F.col("_header")
+    chunk_rows_seen = (
+        cached.groupBy(
+            F.spark_partition_id().alias("pid"),
+            "_source_file",
+            "_block_start",
+            skip.alias("skip"),
+            F.col("_blank").alias("blank"),
+        )
+        .agg(F.count(F.lit(1)).alias("count"), F.sum(ROUNDED_COLUMN).alias("rounded"))
+        .collect()
+    )
+    by_listing = {normalise_uri(f.info.uri): f.info.uri for f in files}
+    stats: dict[str, FileStats] = {f.info.uri: FileStats() for f in files}
+    uri_of: dict[str, str] = {}
+
+    def stats_of(spark_name: str) -> FileStats:
+        uri = uri_of.setdefault(spark_name, by_listing.get(normalise_uri(spark_name), spark_name))
+        return stats.setdefault(uri, FileStats())
+
+    chunk_rows: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    chunks_per_partition: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    for row in chunk_rows_seen:
+        spark_name, count = row["_source_file"], int(row["count"])
+        file_stats = stats_of(spark_name)
+        chunk_rows[spark_name][int(row["_block_start"])] += count
+        chunks_per_partition[int(row["pid"])].add((spark_name, int(row["_block_start"])))
+        if row["skip"]:
+            file_stats.skipped_lines += count
+            file_stats.blank_lines += count if row["blank"] else 0
+        else:
+            file_stats.records += count
+            file_stats.rounded_values += int(row["rounded"] or 0)
+
+    clean, suspect = split_flagged(cached, parsed.record_errors, parsed.scratch)
+    # The flagged records with their error lists are cached too (a few percent of the rows): the
+    # routing, the gate and the writes read them several times, the lists are built once.
+    suspect = suspect.persist(StorageLevel.MEMORY_AND_DISK)
+    frame = clean.unionByName(suspect)
+    first_error = F.col("_errors").getItem(0)
+    error_rows = (
+        suspect.where((F.size("_errors") > 0) & ~skip)  # fills the second cache
+        .groupBy(
+            "_source_file",
+            first_error.getField("type").alias("error_type"),
+            first_error.getField("field").alias("error_field"),
+        )
+        .count()
+        .collect()
+    )
+    for row in error_rows:
+        file_stats, count, kind = stats_of(row["_source_file"]), int(row["count"]), row["error_type"]
+        file_stats.errors_by_type[kind] = file_stats.errors_by_type.get(kind, 0) + count
+        if row["error_field"] is not None:
+            key = f"{kind}:{row['error_field']}"
+            file_stats.error_fields[key] = file_stats.error_fields.get(key, 0) + count
+    crowded = {pid: chunks for pid, chunks in chunks_per_partition.items() if len(chunks) > 1}
+    if crowded:
+        raise RuntimeError(f"internal error: a Spark partition read more than one file chunk: {crowded}")
+    offsets: dict[str, int] = {}
+    for spark_name, chunks in chunk_rows.items():
+        running = 0
+        for start in sorted(chunks):
+            if running:
+                offsets[chunk_key(spark_name, start)] = running
+            running += chunks[start]
+    return Measured(frame, stats, offsets, uri_of, (cached, suspect))

@@ -1,0 +1,153 @@
+"""One SparkSession factory, composed of "builder in, builder out" helpers.
+
+Spark configuration is data: :data:`BASE_CONF` and the helpers below return builders, so jobs,
+tests and benchmarks build the same session. Jars are taken from the local cache that
+``make setup`` fills (``.cache/jars/spark``); on AWS Glue, Delta comes from
+``--datalake-formats delta`` and the cache is absent, which is fine.
+
+Example::
+
+    spark = build_session("feedguard-ingest", kafka=True)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from feedguard.errors import UsageError
+
+DELTA_JARS = ("delta-spark_2.12-", "delta-storage-")
+KAFKA_JARS = (
+    "spark-sql-kafka-0-10_2.12-",
+    "spark-token-provider-kafka-0-10_2.12-",
+    "kafka-clients-",
+    "commons-pool2-",
+)
+
+BASE_CONF: Mapping[str, str] = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    "spark.sql.session.timeZone": "UTC",
+    # A timestamp only Spark 2's parser would read is a bad value (try_to_timestamp -> NULL ->
+    # type_mismatch), not SparkUpgradeException failing the whole run.
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.databricks.delta.schema.autoMerge.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+# Fast settings for tests: tiny shuffles, no UI, no Delta housekeeping.
+TEST_CONF: Mapping[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.databricks.delta.stalenessLimit": "0",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.driver.memory": "4g",  # one session runs the whole suite, 50 MB lines included
+}
+
+
+def _submitted_master() -> str | None:
+    """The master ``spark-submit`` (or Glue) started the driver with, or None under plain ``python``."""
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        return None
+    from pyspark import SparkConf
+
+    return SparkConf().get("spark.master", None)
+
+
+def jar_cache_dir() -> Path:
+    """The folder ``make setup`` fills with jars (override with ``FEEDGUARD_JARS_DIR``)."""
+    override = os.environ.get("FEEDGUARD_JARS_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[3] / ".cache" / "jars" / "spark"  # <repo>/lib/feedguard/runtime/
+
+
+def cached_jars(prefixes: tuple[str, ...], folder: Path | None = None) -> list[str]:
+    """Paths of the cached jars whose file names start with one of ``prefixes``."""
+    folder = folder or jar_cache_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(
+        str(p) for p in folder.glob("*.jar") if any(p.name.startswith(prefix) for prefix in prefixes)
+    )
+
+
+def with_jars(builder: SparkSession.Builder, jars: list[str]) -> SparkSession.Builder:
+    """Add local jars to the builder (no network resolution at run time)."""
+    return builder.config("spark.jars", ",".join(jars)) if jars else builder
+
+
+def with_conf(builder: SparkSession.Builder, conf: Mapping[str, str]) -> SparkSession.Builder:
+    """Apply a configuration mapping to the builder."""
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder
+
+
+LOG4J2_CONFIG = Path(__file__).with_name("log4j2.properties")
+
+
+def local_conf(master: str) -> dict[str, str]:
+    """Settings for local mode only: stay on loopback, quiet logging, a sane JVM."""
+    if not master.startswith("local"):
+        return {}
+    return {
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.driver.extraJavaOptions": (
+            f"-Dlog4j2.configurationFile=file:{LOG4J2_CONFIG} -XX:+UseParallelGC"
+        ),
+    }
+
+
+def build_session(
+    app_name: str,
+    *,
+    master: str | None = None,
+    kafka: bool = False,
+    conf: Mapping[str, str] | None = None,
+) -> SparkSession:
+    """Build (or reuse) the SparkSession for a job, with Delta and optionally the Kafka source."""
+    builder = SparkSession.builder.appName(app_name)
+    submitted = _submitted_master()
+    chosen = master or submitted or os.environ.get("FEEDGUARD_SPARK_MASTER") or "local[*]"
+    if chosen != submitted:
+        builder = builder.master(chosen)
+    builder = with_conf(builder, local_conf(chosen))
+    prefixes = DELTA_JARS + (KAFKA_JARS if kafka else ())
+    builder = with_jars(builder, cached_jars(prefixes))
+    # Python workers run the driver's interpreter (the venv), unless the platform says otherwise.
+    if not os.environ.get("PYSPARK_PYTHON"):
+        builder = builder.config("spark.pyspark.python", sys.executable)
+    builder = with_conf(builder, BASE_CONF)
+    builder = with_conf(builder, conf or {})
+    spark = builder.getOrCreate()
+    if not os.environ.get("PYSPARK_PYTHON"):
+        # The conf above reaches workers only through spark-submit's launcher; under plain ``python``
+        # PySpark takes the workers' interpreter from here (else ``python3`` on the PATH).
+        spark.sparkContext.pythonExec = sys.executable
+    require_delta(spark)
+    return spark
+
+
+def require_delta(spark: SparkSession) -> None:
+    """Fail with a clear message when Delta Lake's classes are not on the driver's classpath."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    try:
+        # Spark's own class loading (it sees --jars and spark.jars, which Class.forName does not).
+        jvm.org.apache.spark.util.Utils.classForName("io.delta.sql.DeltaSparkSessionExtension", True, False)
+    except Exception:
+        raise UsageError(
+            "Delta Lake is not on the driver classpath. Locally: run 'make setup', then start jobs with "
+            "'scripts/submit jobs/<job>.py ...' or plain 'python jobs/<job>.py ...'; with spark-submit pass "
+            "--jars (the delta-spark_2.12 and delta-storage 3.3.2 jars); on Glue: --datalake-formats delta."
+        ) from None
