@@ -322,10 +322,14 @@ def test_a_job_killed_right_after_its_valid_write_is_completed_exactly_once_by_t
     topic = new_topic(partitions=2)
     sent = produce_events(kafka.bootstrap, topic, 50, seed=8)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
-    env |= {"FEEDGUARD_TEST_CRASH_AFTER": "valid_write", "FEEDGUARD_SPARK_MASTER": "local[1]"}
+    env |= {
+        "FEEDGUARD_SPARK_MASTER": "local[1]",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "lib")]),
+    }
 
+    crash = [sys.executable, "tests/support/crash_kafka_job.py", "valid_write"]
     killed = subprocess.run(
-        [sys.executable, "jobs/ingest_kafka.py", *job_argv(kafka.bootstrap, topic, tmp_path)[1:]],
+        [*crash, *job_argv(kafka.bootstrap, topic, tmp_path)[1:]],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 
