@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
+from tests.support.jvm_errors import thrown_by_jvm
 
 from feedguard.contracts.contract import Contract, load_contract
 from feedguard.ingest.routing import DEAD_LETTER_SCHEMA, RunContext, error_type
@@ -112,27 +113,23 @@ def test_the_read_ignores_data_loss_only_when_the_plan_records_it() -> None:
     assert kafka_read_options("b:9092", lossy)["failOnDataLoss"] == "false"
 
 
-class Py4JJavaError(Exception):
-    """Stands for py4j's error (matched by name, as the JVM error text is all Spark gives)."""
-
-
 @pytest.mark.parametrize(
-    ("error", "transient"),
+    ("java_class", "message", "transient"),
     [
-        (
-            Py4JJavaError("Caused by: org.apache.kafka.common.errors.TimeoutException: Timeout of 15000ms"),
-            True,
-        ),
-        (
-            Py4JJavaError("java.util.concurrent.TimeoutException: Cannot fetch record for offset 4 in 15000"),
-            True,
-        ),
-        (Py4JJavaError("org.apache.spark.sql.AnalysisException: missing column"), False),
-        (ConnectionRefusedError("refused"), True),
-        (ValueError("org.apache.kafka.common.errors.TimeoutException"), False),
+        ("org.apache.kafka.common.errors.TimeoutException", "Timeout of 15000ms", True),
+        ("java.util.concurrent.TimeoutException", "Cannot fetch record for offset 4 in 15000", True),
+        ("java.lang.IllegalStateException", "missing column", False),
     ],
 )
 def test_spark_kafka_errors_that_mean_the_broker_is_away_are_transient(
-    error: Exception, transient: bool
+    spark: SparkSession, java_class: str, message: str, transient: bool
 ) -> None:
-    assert is_kafka_unreachable(error) is transient
+    assert is_kafka_unreachable(thrown_by_jvm(spark, java_class, message)) is transient
+
+
+def test_python_errors_and_spark_analysis_errors_are_classified_too(spark: SparkSession) -> None:
+    assert is_kafka_unreachable(ConnectionRefusedError("refused"))
+    assert not is_kafka_unreachable(ValueError("org.apache.kafka.common.errors.TimeoutException"))
+    with pytest.raises(Exception) as analysis:
+        spark.sql("SELECT no_such_column")
+    assert not is_kafka_unreachable(analysis.value)

@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from kafka.errors import KafkaTimeoutError, NoBrokersAvailable, UnknownTopicOrPartitionError
+from py4j.protocol import Py4JJavaError
+from pyspark.sql import SparkSession
+from tests.support.jvm_errors import thrown_by_jvm
 
 from feedguard.errors import TransientError
 from feedguard.kafka.offsets import UnknownTopicError
@@ -185,10 +188,6 @@ def test_outages_of_several_calls_add_up() -> None:
     assert guard.total_downtime_seconds == 4.0
 
 
-class Py4JJavaError(Exception):
-    """Stands in for py4j's class of the same name (the check goes by class name and message)."""
-
-
 @pytest.mark.parametrize(
     ("error", "transient"),
     [
@@ -197,13 +196,29 @@ class Py4JJavaError(Exception):
         (UnknownTopicOrPartitionError(), True),
         (ConnectionRefusedError(), True),
         (TimeoutError(), True),
-        (Py4JJavaError("org.apache.kafka.common.errors.TimeoutException: Timed out"), True),
-        (Py4JJavaError("org.apache.spark.sql.AnalysisException: bad column"), False),
         (UnknownTopicError("x"), False),
         (ValueError("x"), False),
     ],
 )
 def test_which_errors_count_as_the_broker_being_unreachable(error: BaseException, transient: bool) -> None:
+    assert is_broker_unreachable(error) is transient
+
+
+@pytest.mark.parametrize(
+    ("java_class", "transient"),
+    [
+        ("org.apache.kafka.common.errors.TimeoutException", True),
+        ("org.apache.kafka.common.errors.DisconnectException", True),
+        ("java.lang.IllegalArgumentException", False),
+    ],
+)
+def test_errors_thrown_by_the_jvm_are_classified_by_their_java_cause(
+    spark: SparkSession, java_class: str, transient: bool
+) -> None:
+    error = thrown_by_jvm(
+        spark, java_class, "Timed out waiting for a node assignment" if transient else "bad"
+    )
+    assert isinstance(error, Py4JJavaError)
     assert is_broker_unreachable(error) is transient
 
 

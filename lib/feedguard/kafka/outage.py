@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from kafka.errors import BrokerNotAvailableError, KafkaError
+from py4j.protocol import Py4JJavaError
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from feedguard.errors import EXIT_TRANSIENT, TransientError
@@ -51,7 +52,7 @@ def is_broker_unreachable(exc: BaseException) -> bool:
         return bool(exc.retriable) or isinstance(exc, BrokerNotAvailableError)
     if isinstance(exc, ConnectionError | TimeoutError):
         return True
-    if type(exc).__name__ == "Py4JJavaError":
+    if isinstance(exc, Py4JJavaError):  # a JVM exception: the Kafka client's text is all we get
         return any(marker in str(exc) for marker in JAVA_UNREACHABLE_MARKERS)
     return False
 

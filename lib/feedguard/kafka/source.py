@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from py4j.protocol import Py4JError
+from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -39,9 +41,7 @@ def is_kafka_unreachable(exc: BaseException) -> bool:
     """True for broker-unreachable errors of kafka-python *and* of the Spark Kafka source (JVM side)."""
     if is_broker_unreachable(exc):
         return True
-    if type(exc).__name__ in ("Py4JJavaError", "Py4JError") or type(exc).__module__.startswith(
-        "pyspark.errors"
-    ):
+    if isinstance(exc, Py4JError | PySparkException):
         text = str(exc)
         return any(marker in text for marker in SPARK_UNREACHABLE_MARKERS)
     return False
