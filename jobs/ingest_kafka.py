@@ -10,6 +10,10 @@ Options: ``--consumer_group`` (default ``feedguard-<source>-<dataset>``), ``--ma
 ``jobs/ingest_files.py``. On AWS Glue the same flags are job parameters (deploy/glue/). Exit codes:
 docs/design.md (75: the broker stayed unreachable past the window; rerun later, nothing is lost; 74: the
 lake cannot be written, e.g. read-only or a full disk; 2: bad arguments such as --bootstrap_servers).
+
+``--continuous`` keeps running instead: one batch after another, every ``--interval`` seconds once caught
+up, with ``/healthz`` at ``--health_address``, until SIGTERM or SIGINT (exit 0); start it with ``python``,
+not spark-submit (feedguard.kafka.service, docs/operations.md §3.7).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Sequence
 
 from feedguard.kafka.ingest import AfterWrite
 from feedguard.kafka.job import run_kafka_job
+from feedguard.kafka.service import run_kafka_service
 from feedguard.runtime.args import KAFKA_JOB_ARGS, resolve_args
 from feedguard.runtime.entry import guarded
 from feedguard.runtime.logs import configure_logging
@@ -39,6 +44,8 @@ def main(argv: Sequence[str] | None = None, *, after_write: AfterWrite | None = 
 
 def _run(argv: list[str], after_write: AfterWrite | None) -> int:
     opts = resolve_args(argv, KAFKA_JOB_ARGS)
+    if opts["continuous"]:
+        return run_kafka_service(opts, os.environ, after_write=after_write)
     summary = run_kafka_job(opts, os.environ, after_write=after_write)
     print(json.dumps({k: summary[k] for k in SUMMARY_KEYS}))
     log.info("%s", summary["message"])

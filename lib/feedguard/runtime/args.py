@@ -183,6 +183,13 @@ KAFKA_JOB_ARGS = JobArgs(
         "max_offsets_per_partition": None,
         "expected_downtime_minutes": "30",
         "maintenance_windows": None,  # comma-separated ISO-8601 intervals START/END (UTC)
+        "lease_wait_seconds": "0",  # wait this long for another run of the feed to finish
+        "lease_ttl_seconds": "600",  # a lease not renewed for this long belongs to a dead run
+        # --continuous (feedguard.kafka.service): a long-running consumer instead of one batch
+        "interval": "60",  # seconds between polls once caught up
+        "health_address": "127.0.0.1:8080",  # HOST:PORT of /healthz ("none": no endpoint)
+        "unhealthy_after_seconds": None,  # default: the outage window plus 5 minutes
+        "stop_timeout_seconds": "100",  # after SIGTERM, abandon the batch and exit 0 by then
     },
-    flags=("strict_metrics",),
+    flags=("strict_metrics", "continuous"),
 )
