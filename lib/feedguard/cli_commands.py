@@ -78,8 +78,44 @@ def _expectations_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _monitoring_collect(args: argparse.Namespace) -> int:
+    from feedguard.monitoring.command import Endpoint, config_from, run_collect
+
+    config = config_from(args.environment, args.queues, args.compute_environments, args.feeds, args.window)
+    endpoint = Endpoint(args.region, args.endpoint_url)
+    result = run_collect(
+        config,
+        publisher_kind=args.metrics,
+        namespace=args.namespace,
+        spool_path=args.spool,
+        endpoint=endpoint,
+    )
+    print(json.dumps(result.summary_fields()))
+    return 0 if result.ok else 75
+
+
+def _register_monitoring(sub: Any) -> None:
+    from feedguard.monitoring.command import DEFAULT_FEEDS
+
+    monitoring = sub.add_parser("monitoring", help="platform figures AWS does not publish (Batch, Airflow)")
+    msub = monitoring.add_subparsers(dest="monitoring_command", required=True)
+    collect = msub.add_parser("collect", help="count Batch jobs, compute use, running ingests; publish")
+    collect.add_argument("--environment", required=True, help="the Environment dimension (prod, dev, ...)")
+    collect.add_argument("--queues", default="", help="comma-separated Batch job queues")
+    collect.add_argument("--compute-environments", dest="compute_environments", default="")
+    collect.add_argument("--feeds", default=DEFAULT_FEEDS, help="source/dataset,... whose ingest is watched")
+    collect.add_argument("--window", type=int, default=300, help="seconds between runs (finished-job window)")
+    collect.add_argument("--metrics", default="cloudwatch", choices=("cloudwatch", "emf", "none"))
+    collect.add_argument("--namespace", default="Feedguard/DataQuality")
+    collect.add_argument("--spool", default="/tmp/feedguard-monitoring.spool.jsonl")
+    collect.add_argument("--region", default=None)
+    collect.add_argument("--endpoint-url", dest="endpoint_url", default=None, help="a local emulator only")
+    collect.set_defaults(func=_monitoring_collect)
+
+
 def register(sub: Any) -> None:
-    """Add the contracts, replay, docs and expectations sub-commands."""
+    """Add the contracts, replay, docs, expectations and monitoring sub-commands."""
+    _register_monitoring(sub)
     docs = sub.add_parser("docs", help="the Data Docs site for analysts")
     dsub = docs.add_subparsers(dest="docs_command", required=True)
     build = dsub.add_parser("build", help="rebuild the GX Data Docs and the per-source run pages")
