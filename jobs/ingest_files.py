@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from feedguard.contracts.registry import load_versions
 from feedguard.errors import InputNotFoundError, UsageError
-from feedguard.ingest.job import gx_context_root, run_file_job
+from feedguard.ingest.job import run_file_job
 from feedguard.lake.layout import Lake
 from feedguard.lake.runlog import new_run_id
 from feedguard.lake.storage import list_files
@@ -70,7 +70,7 @@ def _run(argv: list[str]) -> int:
             lease_ttl_seconds=float(lease_ttl or 600),
         )
         if opts["docs"] == "build":
-            log.info("data docs: %s", build_docs(opts["lake_path"], context_root=gx_context_root(lake)))
+            log.info("data docs: %s", build_docs(opts["lake_path"], context_root=lake.gx_context_root))
     for summary in summaries:
         print(json.dumps({k: summary[k] for k in SUMMARY_KEYS}))
         log.info("%s", summary["message"])

@@ -62,11 +62,10 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _docs_build(args: argparse.Namespace) -> int:
-    from feedguard.ingest.job import gx_context_root
     from feedguard.lake.layout import Lake
     from feedguard.quality.docs import build_docs
 
-    print(build_docs(args.lake, context_root=gx_context_root(Lake(args.lake)), s3_target=args.s3_target))
+    print(build_docs(args.lake, context_root=Lake(args.lake).gx_context_root, s3_target=args.s3_target))
     return 0
 
 

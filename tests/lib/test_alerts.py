@@ -442,11 +442,6 @@ def test_missing_or_unreadable_state_starts_empty(tmp_path: Path, caplog: pytest
     assert "unreadable (JSONDecodeError); starting afresh" in caplog.text
 
 
-def test_s3_state_without_a_client_is_a_config_error() -> None:
-    with pytest.raises(AlertConfigError, match="needs an S3 client"):
-        load_alert_state("s3://lake-bucket/lake")
-
-
 # --- channels --------------------------------------------------------------------------------------
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import tempfile
 from typing import Any
 from urllib.parse import unquote
 
@@ -26,18 +25,11 @@ from feedguard.lake.layout import Lake
 from feedguard.lake.lease import DEFAULT_TTL_SECONDS, Lease, hold_lease
 from feedguard.lake.lifecycle import close_run, forget_metrics, pending_reports, report_sent
 from feedguard.lake.runlog import iso, utc_now
-from feedguard.lake.storage import FileInfo, is_s3, join, list_folders, read_text, remove_path
+from feedguard.lake.storage import FileInfo, join, list_folders, read_text, remove_path
 from feedguard.quality import load_suite, suite_path
 from feedguard.runtime.reporting import Reporters, report_run
 
 log = logging.getLogger(__name__)
-
-
-def gx_context_root(lake: Lake) -> str:
-    """GX's file context lives in the lake when it is local, else in a local temporary folder."""
-    if is_s3(lake.root):
-        return join(tempfile.gettempdir(), "feedguard-gx")
-    return join(lake.root, "_gx")
 
 
 def _suite_for(expectations_dir: str | None, contract: Contract) -> dict[str, Any] | None:
@@ -174,7 +166,7 @@ def _run_groups(
             next_version=max(v.version for v in versions) + 1,
             files=group,
             suite=_suite_for(expectations_dir, contract),
-            gx_root=gx_context_root(lake),
+            gx_root=lake.gx_context_root,
             on_step=on_step,
         )
         on_step("close")

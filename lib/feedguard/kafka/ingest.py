@@ -48,7 +48,6 @@ from feedguard.kafka.state import (
 from feedguard.lake.layout import Lake
 from feedguard.lake.runlog import utc_now
 from feedguard.lake.sinks import write_error_zone
-from feedguard.lake.storage import join
 from feedguard.parse.json_records import parse_json_records
 
 log = logging.getLogger(__name__)
@@ -56,14 +55,6 @@ log = logging.getLogger(__name__)
 # Stages after which ``after_write`` is called (a crash right after one must not lose or duplicate).
 STAGES = ("planned", "valid_write", "dead_letter_write", "offsets_commit")
 AfterWrite = Callable[[str], None]
-
-
-def offsets_table(lake: Lake) -> str:
-    return join(lake.root, "_kafka_offsets")
-
-
-def sla_table(lake: Lake) -> str:
-    return join(lake.root, "_kafka_sla")
 
 
 def kafka_guard(policy: OutagePolicy, **kwargs: Any) -> OutageGuard:
@@ -90,7 +81,7 @@ def run_kafka_ingest(
             lambda: fetch_offsets(feed.bootstrap, feed.topic, timeout_ms=feed.timeout_ms),
             what="fetch offsets",
         )
-        progress.state = read_batch_state(spark, offsets_table(lake), feed.topic)
+        progress.state = read_batch_state(spark, lake.kafka_offsets, feed.topic)
         batch = choose_batch(
             progress.state, feed.topic, progress.earliest, progress.latest, feed.max_offsets_per_partition
         )
@@ -147,7 +138,7 @@ def _record_sla(
         away_since=progress.state.last_committed_at if progress.state else None,
         detected_at=utc_now(),
     )
-    append_sla_entries(spark, sla_table(lake), entries)
+    append_sla_entries(spark, lake.kafka_sla, entries)
 
 
 def execute_batch(
@@ -164,7 +155,7 @@ def execute_batch(
     hook = after_write or (lambda stage: None)
     plan = batch.plan
     if not batch.resumed or batch.replanned:
-        append_offset_rows(spark, offsets_table(lake), offset_rows(batch, PLANNED, ctx.run_id, utc_now()))
+        append_offset_rows(spark, lake.kafka_offsets, offset_rows(batch, PLANNED, ctx.run_id, utc_now()))
         hook("planned")
     else:
         log.warning(
@@ -188,7 +179,7 @@ def execute_batch(
         finally:
             routed.unpersist()
     result = prove_conservation(spark, lake, ctx, batch, measured, written)
-    append_offset_rows(spark, offsets_table(lake), offset_rows(batch, COMMITTED, ctx.run_id, utc_now()))
+    append_offset_rows(spark, lake.kafka_offsets, offset_rows(batch, COMMITTED, ctx.run_id, utc_now()))
     hook("offsets_commit")
     return result
 

@@ -29,7 +29,7 @@ from feedguard.contracts.contract import Contract
 from feedguard.ingest.routing import RunContext
 from feedguard.kafka.config import KafkaFeed
 from feedguard.kafka.conservation import count_batch
-from feedguard.kafka.ingest import AfterWrite, kafka_guard, offsets_table, run_kafka_ingest
+from feedguard.kafka.ingest import AfterWrite, kafka_guard, run_kafka_ingest
 from feedguard.kafka.outage import OutageGuard, OutagePolicy
 from feedguard.kafka.report import Progress, kafka_summary, report_kafka_run
 from feedguard.kafka.state import BatchState, OffsetRow, aware, committed_batch, read_batch_state
@@ -83,7 +83,7 @@ def unclosed_batch_summary(
     spark: SparkSession, contract: Contract, lake: Lake, feed: KafkaFeed, *, job_name: str, closed_by: str
 ) -> dict[str, Any] | None:
     """The summary of the topic's last committed batch when the run that committed it never closed."""
-    state = read_batch_state(spark, offsets_table(lake), feed.topic)
+    state = read_batch_state(spark, lake.kafka_offsets, feed.topic)
     if not state.last_batch or closed_summary(spark, lake, state.last_batch[0].run_id) is not None:
         return None
     rows = state.last_batch

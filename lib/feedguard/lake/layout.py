@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 
 from feedguard.errors import EnvironmentProblem, UsageError
@@ -80,3 +81,25 @@ class Lake:
     @property
     def docs(self) -> str:
         return join(self.root, "_docs")
+
+    @property
+    def kafka_offsets(self) -> str:
+        return join(self.root, "_kafka_offsets")
+
+    @property
+    def kafka_sla(self) -> str:
+        return join(self.root, "_kafka_sla")
+
+    @property
+    def gx_context_root(self) -> str:
+        """GX's file context: in the lake when it is local, else in a local temporary folder."""
+        if is_s3(self.root):
+            return join(tempfile.gettempdir(), "feedguard-gx")
+        return join(self.root, "_gx")
+
+    def metrics_spool(self, source: str, dataset: str) -> str:
+        """Metrics that could not be sent wait here for the next run (an S3 lake: a local folder)."""
+        name = f"{source}_{dataset}.jsonl"
+        if is_s3(self.root):
+            return os.path.join(os.environ.get("FEEDGUARD_SPOOL_DIR", "/tmp/feedguard-spool"), name)
+        return join(self.root, "_metrics_spool", name)

@@ -31,7 +31,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from feedguard.errors import LeaseHeldError, LeaseLostError
-from feedguard.lake.storage import is_s3, local_path
+from feedguard.lake.storage import S3Storage, is_s3, local_path
+from feedguard.lake.storage_s3 import split_s3
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +138,8 @@ class S3LeaseStore:
     """A lease object on S3, with conditional writes (``If-None-Match: *``, ``If-Match: <etag>``)."""
 
     def __init__(self, uri: str, client: Any = None) -> None:
-        from urllib.parse import urlparse
-
-        import boto3
-
-        parsed = urlparse(uri)
-        self.bucket, self.key = parsed.netloc, parsed.path.lstrip("/")
-        self.client = client or boto3.client("s3")
+        self.bucket, self.key = split_s3(uri)  # taken literally, as every S3 key here
+        self.client = client or S3Storage().client
 
     def read(self) -> tuple[LeaseRecord, str] | None:
         try:

@@ -8,14 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from pathlib import Path
 from typing import Any
 
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
 from feedguard.ingest.routing import RunContext
-from feedguard.lake.storage import is_s3, join, local_path, write_text
+from feedguard.lake.storage import join, list_names, remove_path, write_text
 
 RUN_SCHEMA = T.StructType(
     [
@@ -100,26 +99,9 @@ def mark_inflight(folder: str, run_id: str) -> None:
 
 
 def clear_inflight(folder: str, run_id: str) -> None:
-    if is_s3(folder):
-        from urllib.parse import urlparse
-
-        import boto3
-
-        parsed = urlparse(join(folder, f"{run_id}.json"))
-        boto3.client("s3").delete_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
-        return
-    local_path(join(folder, f"{run_id}.json")).unlink(missing_ok=True)
+    remove_path(join(folder, f"{run_id}.json"))
 
 
 def inflight_runs(folder: str) -> list[str]:
-    """Run ids that started but never finished (local lakes; S3 lakes list the prefix)."""
-    if is_s3(folder):
-        from urllib.parse import urlparse
-
-        import boto3
-
-        parsed = urlparse(folder)
-        resp = boto3.client("s3").list_objects_v2(Bucket=parsed.netloc, Prefix=parsed.path.lstrip("/") + "/")
-        return sorted(Path(o["Key"]).stem for o in resp.get("Contents", []))
-    path = local_path(folder)
-    return sorted(p.stem for p in path.glob("*.json")) if path.is_dir() else []
+    """Run ids that started but never finished (a marker file each, local or on S3)."""
+    return sorted(name.removesuffix(".json") for name in list_names(folder) if name.endswith(".json"))

@@ -7,7 +7,6 @@ hand in real local endpoints and production hands in CloudWatch, Slack and SNS.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +30,6 @@ from feedguard.alerts import (
 from feedguard.contracts.contract import Contract
 from feedguard.errors import UsageError
 from feedguard.lake.layout import Lake
-from feedguard.lake.storage import is_s3, join
 from feedguard.metrics import (
     MetricsConfigError,
     MetricsPublisher,
@@ -55,21 +53,13 @@ class Reporters:
     environment: str = "local"
 
 
-def spool_path(lake: Lake, source: str, dataset: str) -> str:
-    """Metrics that could not be sent wait here for the next run (local lakes: in the lake)."""
-    name = f"{source}_{dataset}.jsonl"
-    if is_s3(lake.root):
-        return os.path.join(os.environ.get("FEEDGUARD_SPOOL_DIR", "/tmp/feedguard-spool"), name)
-    return join(lake.root, "_metrics_spool", name)
-
-
 def reporters_from_args(opts: Mapping[str, Any], lake: Lake, environ: Mapping[str, str]) -> Reporters:
     """Build the publisher and notifiers a job's arguments ask for."""
     try:
         publisher = publisher_from_args(
             opts.get("metrics") or "none",
             namespace=opts.get("metrics_namespace") or "Feedguard/DataQuality",
-            spool_path=spool_path(lake, opts["source"], opts["dataset"]),
+            spool_path=lake.metrics_spool(opts["source"], opts["dataset"]),
             strict=bool(opts.get("strict_metrics")),
             endpoint_url=environ.get("FEEDGUARD_CLOUDWATCH_ENDPOINT"),
         )
