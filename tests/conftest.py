@@ -9,7 +9,6 @@ from pyspark.sql import SparkSession
 
 from feedguard.runtime.session import TEST_CONF, build_session
 
-
 # Fixtures that start a JVM (Spark, the Kafka broker) or a browser: a test using one is marked ``jvm``,
 # so ``make test-fast`` (``-m "not jvm"``) runs the rest in seconds.
 JVM_FIXTURES = frozenset({"spark", "kafka_broker", "moto_endpoint"})
