@@ -43,13 +43,9 @@ lint: $(VENV)/.installed ## ruff (lint + format) + mypy + the import rules of do
 test-fast: $(VENV)/.installed ## Unit tests that need no JVM (no Spark, Kafka or browser): well under a minute
 	$(VENV)/bin/pytest -q -m "not jvm" tests/lib
 
-run: setup ## Generate the sample feeds, ingest them into ./lake, print the run summary (and the Data Docs path)
-	$(PY) -m feedguard.cli samples --out $(SAMPLES) > /dev/null
-	$(PY) jobs/ingest_files.py --JOB_NAME feedguard-ingest-quickbite --source quickbite --dataset orders \
-		--input_path $(SAMPLES)/quickbite --lake_path $(LAKE) --reprocess
-	$(PY) jobs/ingest_files.py --JOB_NAME feedguard-ingest-mealdash --source mealdash --dataset orders \
-		--input_path $(SAMPLES)/mealdash --lake_path $(LAKE) --reprocess --docs build
-	$(PY) -m feedguard.cli summary --lake $(LAKE) --expected $(SAMPLES)/expected.json
+OUTAGE_SECONDS ?= 6
+run: setup ## The failure scenario: bad JSON, bad CSV + a changed header, Kafka outages; alerts, health site (./lake)
+	$(PY) -m feedguard_dev.demo --lake $(LAKE) --samples $(SAMPLES) --outage-seconds $(OUTAGE_SECONDS)
 
 clean: ## Remove generated data (lake, samples, caches) but keep .venv and jars
 	rm -rf $(LAKE) $(SAMPLES) spark-warehouse metastore_db .pytest_cache test-artifacts

@@ -62,10 +62,20 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _docs_build(args: argparse.Namespace) -> int:
+    from feedguard.health import HealthOptions, build_health_site
     from feedguard.lake.layout import Lake
     from feedguard.quality.docs import build_docs
+    from feedguard.runtime.session import build_session
 
-    print(build_docs(args.lake, context_root=Lake(args.lake).gx_context_root, s3_target=args.s3_target))
+    options = HealthOptions(args.lake, args.contracts_dir, kafka_bootstrap=args.kafka_bootstrap)
+    spark = build_session("feedguard-docs")
+    index = build_docs(
+        args.lake,
+        context_root=Lake(args.lake).gx_context_root,
+        s3_target=args.s3_target,
+        extra_pages=lambda site: build_health_site(spark, site, options),
+    )
+    print(index)
     return 0
 
 
@@ -117,9 +127,13 @@ def register(sub: Any) -> None:
     _register_monitoring(sub)
     docs = sub.add_parser("docs", help="the Data Docs site for analysts")
     dsub = docs.add_subparsers(dest="docs_command", required=True)
-    build = dsub.add_parser("build", help="rebuild the GX Data Docs and the per-source run pages")
+    build = dsub.add_parser("build", help="rebuild the GX Data Docs, the run pages and the health site")
     build.add_argument("--lake", default="lake")
     build.add_argument("--s3-target", dest="s3_target", help="also upload the site to this s3:// prefix")
+    build.add_argument("--contracts-dir", dest="contracts_dir", default="contracts")
+    build.add_argument(
+        "--kafka-bootstrap", dest="kafka_bootstrap", help="a broker to show on the Kafka panel (host:port)"
+    )
     build.set_defaults(func=_docs_build)
 
     expectations = sub.add_parser("expectations", help="Great Expectations suites kept in expectations/")

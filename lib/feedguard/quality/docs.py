@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import mimetypes
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from feedguard.lake.storage import is_s3, join, local_path
 from feedguard.quality.context import DOCS_SITE, open_context
+from feedguard.quality.offline import localize_site
 from feedguard.quality.pages import index_page, source_page
 
 OUR_FOLDER = "feedguard"
@@ -47,6 +49,7 @@ def build_gx_site(context_root: str, site_dir: Path) -> Path:
     elif sites[DOCS_SITE].get("store_backend", {}).get("base_directory") != str(site_dir):
         context.update_data_docs_site(site_name=DOCS_SITE, site_config=config)
     context.build_data_docs(site_names=[DOCS_SITE])
+    localize_site(site_dir)  # vendored CSS/JS instead of CDNs: the pages work offline
     return site_dir / "index.html"
 
 
@@ -127,11 +130,13 @@ def build_docs(
     s3_target: str | None = None,
     s3_client: Any | None = None,
     latest: int = LATEST_RUNS,
+    extra_pages: Callable[[Path], object] | None = None,
 ) -> str:
     """Build GX Data Docs and our pages; return our index (its ``s3://`` URI once uploaded).
 
     A local lake is built in place under ``<lake>/_docs``; an ``s3://`` lake is built under
-    ``<context_root>/_docs`` and uploaded to ``<lake>/_docs`` (or ``s3_target``).
+    ``<context_root>/_docs`` and uploaded to ``<lake>/_docs`` (or ``s3_target``). ``extra_pages`` is
+    called with the site folder before the upload (the health site, :mod:`feedguard.health`).
     """
     target = s3_target or (join(lake_path, "_docs") if is_s3(lake_path) else None)
     site_dir = (
@@ -140,6 +145,8 @@ def build_docs(
     site_dir.mkdir(parents=True, exist_ok=True)
     build_gx_site(context_root, site_dir)
     index = write_our_pages(site_dir, read_run_summaries(lake_path, s3_client=s3_client), latest=latest)
+    if extra_pages is not None:
+        extra_pages(site_dir)
     if target is None:
         return str(index)
     upload_site(site_dir, target, s3_client=s3_client)

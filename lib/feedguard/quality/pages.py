@@ -183,6 +183,6 @@ def index_page(by_source: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
         + "</table>"
     )
     empty = "" if rows else "<p class='muted'>No runs yet.</p>"
-    links = "<p><a href='../index.html'>GX Data Docs</a></p>"
+    links = "<p><a href='../index.html'>GX Data Docs</a> · <a href='../health/index.html'>Health site</a></p>"
     body = f"<h1>feedguard: feeds and data quality</h1>{links}{table}{empty}"
     return _page("feedguard · sources", body)
