@@ -6,6 +6,9 @@
 #       --input_path s3://landing/quickbite/orders/ --lake_path s3://lake/
 #
 # JOB is a script under $FEEDGUARD_HOME/jobs without ".py" (ingest_files, ingest_kafka).
+# With --continuous among the job flags (the Kafka service, deploy/fargate) the job runs under python, which
+# starts spark-submit as its child with the same options (PYSPARK_SUBMIT_ARGS): SIGTERM then reaches the job,
+# which finishes its batch and exits 0, instead of the spark-submit JVM, which would stop Spark under it.
 # A job flag followed by an empty value (`--run_id ""`) is dropped, so AWS Batch parameters can default to "".
 #
 # Environment (the image sets the defaults, see deploy/batch/Dockerfile):
@@ -171,6 +174,9 @@ main() {
         --conf "spark.driver.extraJavaOptions=-XX:+ExitOnOutOfMemoryError"
     )
     [[ -n "$jars" ]] && cmd+=(--jars "$jars")
+    if [[ " ${job_args[*]-} " == *" --continuous "* ]]; then
+        cmd=(env "PYSPARK_SUBMIT_ARGS=$(printf '%q ' "${cmd[@]:1}")pyspark-shell" "${FEEDGUARD_PYTHON:-python}")
+    fi
     cmd+=("$script" "${job_args[@]+"${job_args[@]}"}")
 
     # The session factory (feedguard.runtime.session) keeps the master spark-submit set and finds the same jars.
