@@ -13,7 +13,7 @@ lake cannot be written, e.g. read-only or a full disk; 2: bad arguments such as 
 
 ``--continuous`` keeps running instead: one batch after another, every ``--interval`` seconds once caught
 up, with ``/healthz`` at ``--health_address``, until SIGTERM or SIGINT (exit 0); start it with ``python``,
-not spark-submit (feedguard.kafka.service, docs/operations.md §3.7).
+not spark-submit (feedguard.kafka.service, docs/operations.md §3.8).
 """
 
 from __future__ import annotations

@@ -248,7 +248,7 @@ def test_the_stack_deploys_a_cluster_with_container_insights_and_exports_its_nam
     validate_parameters({"cluster": "feedguard-consumers", "settings": settings}, shape.input_shape)
     ecs.update_cluster(cluster="feedguard-consumers", settings=settings)
     clusters = ecs.describe_clusters(clusters=["feedguard-consumers"], include=["SETTINGS"])["clusters"]
-    assert [c["settings"] for c in clusters] == [[{"name": "containerInsights", "value": "enabled"}]]
+    assert [c["settings"] for c in clusters] == [[{"name": "containerInsights", "value": "enhanced"}]]
 
 
 def test_the_deployed_service_runs_one_fargate_task_of_the_consumer_definition(stack: dict[str, Any]) -> None:
@@ -260,8 +260,8 @@ def test_the_deployed_service_runs_one_fargate_task_of_the_consumer_definition(s
     (spec,) = definition["containerDefinitions"]
     assert spec["healthCheck"]["command"][:2] == ["CMD", "python"] and spec["stopTimeout"] == 120
     options = spec["logConfiguration"]["options"]
-    assert options["awslogs-group"] == "/feedguard/fargate/feedguard-foodnow-order-events"
-    groups = stack["logs"].describe_log_groups(logGroupNamePrefix="/feedguard/fargate/")["logGroups"]
+    assert options["awslogs-group"] == "/feedguard/foodnow-consumer"
+    groups = stack["logs"].describe_log_groups(logGroupNamePrefix="/feedguard/foodnow-consumer")["logGroups"]
     assert [g["logGroupName"] for g in groups] == [options["awslogs-group"]]
 
 

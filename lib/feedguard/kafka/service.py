@@ -15,7 +15,7 @@ SIGTERM/SIGINT no new batch starts; the current one finishes, or is abandoned wh
 (its write-ahead plan is re-executed exactly by the next run); exit 0, at the latest after
 ``--stop_timeout_seconds``. Past the outage window a run closes as ``broker_unavailable`` (alert, SLA row)
 and the consumer restarts after a growing backoff. Health: :mod:`feedguard.kafka.health`.
-docs/operations.md §3.7 says how to deploy, scale, stop and restart it.
+docs/operations.md §3.8 says how to deploy, scale, stop and restart it.
 """
 
 from __future__ import annotations
