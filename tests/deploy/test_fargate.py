@@ -137,7 +137,7 @@ def test_the_task_definition_matches_botocores_register_task_definition_shape() 
     shape = botocore.session.get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition")
     request = api_form(resolved("TaskDefinition"))
     validate_parameters(request, shape.input_shape)
-    assert (request["cpu"], request["memory"], request["networkMode"]) == ("2048", "8192", "awsvpc")
+    assert (request["cpu"], request["memory"], request["networkMode"]) == ("2048", "4096", "awsvpc")
 
 
 def test_the_service_matches_botocores_create_service_shape() -> None:
