@@ -30,6 +30,49 @@ def _contracts_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _contracts_infer(args: argparse.Namespace) -> int:
+    from feedguard.contracts.infer import InferRequest, infer_contract, write_contract
+    from feedguard.quality.suites import generate_suite, load_suite, refresh_suite, save_suite, suite_path
+    from feedguard.runtime.session import build_session
+
+    since = dt.date.fromisoformat(args.effective_from) if args.effective_from else None
+    request = InferRequest(
+        args.source, args.dataset, args.input, args.format, args.delimiter, args.max_lines, since
+    )
+    result = infer_contract(build_session("feedguard-contracts-infer"), request)
+    print(result.report)
+    path = write_contract(result, args.out, force=args.force)
+    target = suite_path(args.expectations_dir, result.contract)
+    suite = (
+        refresh_suite(load_suite(target), result.contract)
+        if target.exists()
+        else generate_suite(result.contract)
+    )
+    print(f"wrote {path}\nwrote {save_suite(target, suite)}\nreview both before the first ingest")
+    return 0
+
+
+def _register_contracts_infer(csub: Any) -> None:
+    infer = csub.add_parser(
+        "infer", help="infer a first contract (and its suite) from sample files of a new feed"
+    )
+    infer.add_argument("--source", required=True)
+    infer.add_argument("--dataset", required=True)
+    infer.add_argument("--input", required=True, help="sample file, folder or glob (local or s3://)")
+    infer.add_argument("--format", choices=("json", "csv"), help="default: from the file names")
+    infer.add_argument("--delimiter", help="CSV delimiter (default: from the header line)")
+    infer.add_argument(
+        "--out", default="contracts", help="contracts folder: writes <out>/<source>/<dataset>.v1.yaml"
+    )
+    infer.add_argument("--expectations-dir", dest="expectations_dir", default="expectations")
+    infer.add_argument(
+        "--max-lines", dest="max_lines", type=int, default=100_000, help="read at most this many lines"
+    )
+    infer.add_argument("--effective-from", dest="effective_from", help="YYYY-MM-DD (default: today)")
+    infer.add_argument("--force", action="store_true", help="replace an existing contract file")
+    infer.set_defaults(func=_contracts_infer)
+
+
 def _replay(args: argparse.Namespace) -> int:
     from feedguard.contracts.registry import load_versions, select_version
     from feedguard.ingest.replay import ReplayFilter, run_replay
@@ -154,6 +197,7 @@ def register(sub: Any) -> None:
     diff.add_argument("old")
     diff.add_argument("new")
     diff.set_defaults(func=_contracts_diff)
+    _register_contracts_infer(csub)
 
     replay = sub.add_parser("replay", help="re-parse open dead letters against the current contract")
     replay.add_argument("--source", required=True)

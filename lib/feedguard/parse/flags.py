@@ -165,10 +165,11 @@ def cast_from_text(text_sql: str, spec: FieldSpec, default_timestamp_format: str
     fmt = spec.format or default_timestamp_format
     if spec.type == "string":
         return F.expr(text_sql)
+    # The pattern as a literal Column: a quoted literal in it ('T') would end a SQL string.
     if spec.type == "timestamp" and fmt:
-        return F.expr(f"try_to_timestamp({text_sql}, '{fmt}')")
+        return F.try_to_timestamp(F.expr(text_sql), F.lit(fmt))
     if spec.type == "date" and spec.format:
-        return F.expr(f"CAST(try_to_timestamp({text_sql}, '{spec.format}') AS DATE)")
+        return F.try_to_timestamp(F.expr(text_sql), F.lit(spec.format)).cast(T.DateType())
     return F.expr(f"try_cast({text_sql} AS {field_type(spec).simpleString()})")
 
 
