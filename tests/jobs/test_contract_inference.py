@@ -218,3 +218,28 @@ def test_generated_feeds_through_the_command(spark: SparkSession, tmp_path: Path
 
 def infer_issues(spark: SparkSession, feed: Path) -> list[Any]:
     return infer_contract(spark, InferRequest("acme", "orders", str(feed))).issues
+
+
+def test_json_lines_with_a_bom_crlf_and_utf16(spark: SparkSession, tmp_path: Path) -> None:
+    """Windows exports: a UTF-8 byte-order mark and CRLF line ends; UTF-16 (little-endian, with its mark)."""
+    rows = [
+        json.dumps({"id": i, "name": f"Zoë {i}", "price": f"{i}.5"}, ensure_ascii=False) for i in range(1, 13)
+    ]
+    bom = tmp_path / "bom"
+    bom.mkdir()
+    (bom / "export.jsonl").write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8"))
+    wide = tmp_path / "wide"
+    wide.mkdir()
+    (wide / "export.jsonl").write_bytes(("\ufeff" + "\n".join(rows) + "\n").encode("utf-16-le"))
+    contracts = tmp_path / "contracts"
+    for source, folder in (("bom", bom), ("wide", wide)):
+        result = infer_contract(spark, InferRequest(source, "orders", str(folder), effective_from=DAY))
+        assert result.summary.profile.unparseable == []
+        assert [(f.name, f.type, f.required) for f in result.contract.fields] == [
+            ("id", "integer", True), ("name", "string", True), ("price", "string", True)
+        ]  # fmt: skip
+        assert [i.kind for i in result.issues] == ["numbers_as_strings"]
+        write_contract(result, contracts)
+    assert load_contract(contracts / "wide" / "orders.v1.yaml").encoding == "utf-16le"
+    summary = _ingest(tmp_path, "bom", bom, contracts, "bom", "--skip_dq")
+    assert (summary["exit_code"], _counts(summary)) == (0, (12, 12, 0))
