@@ -1,7 +1,7 @@
 """feedguard DAGs: one per partner feed, running the ingest job on AWS Glue (default) or AWS Batch.
 
-Copy ``feedguard_dag.py`` and ``feedguard_feeds.py`` into the DAG folder (MWAA: the ``dags/`` prefix of its
-bucket). Each DAG ``feedguard_<source>_<dataset>``::
+Copy ``feedguard_dag.py``, ``feedguard_callbacks.py`` and ``feedguard_feeds.py`` into the DAG folder (MWAA:
+the ``dags/`` prefix of its bucket). Each DAG ``feedguard_<source>_<dataset>``::
 
     choose_runner -> ingest_glue  -> verify_run
                   -> ingest_batch ->
@@ -17,17 +17,20 @@ bucket). Each DAG ``feedguard_<source>_<dataset>``::
   did not succeed or its counts do not add up.
 * Failures (after retries) and SLA misses call the feedguard notifier (``feedguard.alerts``, when the
   package is installed in the Airflow environment; otherwise the alert is logged, clearly).
+* Every DAG run, task success, failure, retry and SLA miss is counted in CloudWatch for the dashboard
+  (``feedguard_callbacks.py``: ``feedguard.monitoring`` counts, the project's metrics publisher); an SLA miss
+  also logs ``FEEDGUARD_SLA_MISS ...``, the line the dashboard's list of SLA misses searches for.
 
 Variables (no secrets): ``feedguard_runner`` (glue|batch), ``feedguard_lake_path`` (s3://.../lake),
 ``feedguard_batch_job_queue``, ``feedguard_alerts_topic_arn``, ``feedguard_slack_secret_id`` (the *id* of
-the Secrets Manager secret holding the Slack webhook URL).
+the Secrets Manager secret holding the Slack webhook URL), ``feedguard_environment`` (the metrics'
+Environment, default prod), ``feedguard_metrics`` (cloudwatch, emf or none; default cloudwatch).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -44,6 +47,7 @@ from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # feedguard_feeds.py sits beside this file
 
+from feedguard_callbacks import on_dag_run, on_failure, on_sla_miss, on_task_event
 from feedguard_feeds import (
     FEEDS,
     RUNNERS,
@@ -51,13 +55,10 @@ from feedguard_feeds import (
     TASK_INGEST_BATCH,
     TASK_INGEST_GLUE,
     TASK_VERIFY_RUN,
-    VAR_ALERTS_TOPIC,
     VAR_BATCH_QUEUE,
     VAR_LAKE,
     VAR_RUNNER,
-    VAR_SLACK_SECRET,
     Feed,
-    alert_text,
     exit_code_from_error,
     run_id_template,
     run_summary_path,
@@ -70,98 +71,6 @@ log = logging.getLogger(__name__)
 START = datetime(2025, 1, 1)
 RETRIES = 2
 RETRY_DELAY = timedelta(minutes=10)
-
-
-# --- alerts ---------------------------------------------------------------------------------------------
-
-
-def send_alert(feed: Feed, event: str, details: Mapping[str, Any]) -> None:
-    """Send an orchestration alert through feedguard.alerts; never raises (a callback must not fail)."""
-    subject, text = alert_text(event, feed, details)
-    try:
-        from feedguard.alerts import (
-            AlertMessage,
-            SlackWebhookNotifier,
-            SnsEmailNotifier,
-            deliver,
-            slack_webhook_url,
-            sns_client,
-        )
-    except ImportError as exc:
-        log.warning(
-            "feedguard.alerts cannot be imported in this Airflow environment (%s): alert NOT sent: %s | %s",
-            exc,
-            subject,
-            text.replace("\n", " | "),
-        )
-        return
-    try:
-        import boto3
-
-        notifiers: list[Any] = []
-        topic = Variable.get(VAR_ALERTS_TOPIC, default_var=None)
-        if topic:
-            notifiers.append(SnsEmailNotifier(sns_client(), topic))
-        secret_id = Variable.get(VAR_SLACK_SECRET, default_var=None)
-        url = slack_webhook_url(
-            os.environ,
-            secrets_client=boto3.client("secretsmanager") if secret_id else None,
-            secret_id=secret_id,
-        )
-        if url:
-            notifiers.append(SlackWebhookNotifier(url))
-        if not notifiers:
-            log.warning(
-                "no alert channel configured (%s, %s): alert NOT sent: %s",
-                VAR_ALERTS_TOPIC,
-                VAR_SLACK_SECRET,
-                subject,
-            )
-            return
-        message = AlertMessage(
-            kind="run_failed",
-            severity="critical",
-            source=feed.source,
-            dataset=feed.dataset,
-            run_id=str(details.get("run_id", "")),
-            recipients=("oncall",),
-            subject=subject,
-            text=text,
-        )
-        report = deliver([message], notifiers)
-        log.info("alert %r delivered: %s", subject, report.summary_fields())
-    except Exception as exc:  # a failing notifier must not hide the task's own failure
-        log.warning("alert NOT sent (%s: %s): %s", type(exc).__name__, exc, subject)
-
-
-def on_failure(feed: Feed):  # type: ignore[no-untyped-def]
-    def callback(context: Mapping[str, Any]) -> None:
-        ti = context.get("task_instance")
-        exc = context.get("exception")
-        send_alert(
-            feed,
-            f"task {getattr(ti, 'task_id', '?')} failed",
-            {
-                "run_id": context.get("run_id"),
-                "try": getattr(ti, "try_number", None),
-                "error": str(exc)[:500] if exc else None,
-                "exit_code": getattr(exc, "feedguard_exit_code", None),
-                "log": getattr(ti, "log_url", None),
-            },
-        )
-
-    return callback
-
-
-def on_sla_miss(feed: Feed):  # type: ignore[no-untyped-def]
-    def callback(dag: Any, task_list: str, blocking_task_list: str, slas: Any, blocking_tis: Any) -> None:
-        send_alert(
-            feed,
-            f"SLA of {feed.sla} missed",
-            {"late tasks": task_list.replace("\n", " "), "blocked by": blocking_task_list.replace("\n", " ")},
-        )
-
-    return callback
 
 
 # --- the exit-code rules on the two runners -------------------------------------------------------------
@@ -281,6 +190,8 @@ def build_dag(feed: Feed) -> DAG:
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),
         "on_failure_callback": on_failure(feed),
+        "on_success_callback": on_task_event(feed, "task_success"),
+        "on_retry_callback": on_task_event(feed, "task_retry"),
     }
     with DAG(
         dag_id=feed.dag_id,
@@ -292,6 +203,8 @@ def build_dag(feed: Feed) -> DAG:
         dagrun_timeout=feed.timeout + timedelta(minutes=30),
         default_args=default_args,
         sla_miss_callback=on_sla_miss(feed),
+        on_success_callback=on_dag_run(feed, "dag_success"),
+        on_failure_callback=on_dag_run(feed, "dag_failure"),
         params={
             "runner": Param("default", enum=["default", *RUNNERS], description="glue, batch, or the Variable")
         },

@@ -7,7 +7,7 @@ dashboard test can check it names the same DAG and task ids.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -39,6 +39,13 @@ VAR_LAKE = "feedguard_lake_path"
 VAR_BATCH_QUEUE = "feedguard_batch_job_queue"
 VAR_ALERTS_TOPIC = "feedguard_alerts_topic_arn"
 VAR_SLACK_SECRET = "feedguard_slack_secret_id"
+VAR_ENVIRONMENT = "feedguard_environment"  # the Environment dimension of the callback counts (default prod)
+VAR_METRICS = "feedguard_metrics"  # where the counts go: cloudwatch (default), emf or none
+DEFAULT_ENVIRONMENT = "prod"
+DEFAULT_METRICS = "cloudwatch"
+
+# The "list of SLA misses" Logs Insights widget (deploy/monitoring/fg_panels.py) filters on this marker.
+SLA_MISS_MARKER = "FEEDGUARD_SLA_MISS"
 
 
 @dataclass(frozen=True)
@@ -135,3 +142,12 @@ def alert_text(event: str, feed: Feed, details: Mapping[str, Any]) -> tuple[str,
     else:
         lines.append("Runbook: docs/operations.md")
     return subject, "\n".join(lines)
+
+
+def sla_miss_line(feed: Feed, task_ids: Sequence[str]) -> str:
+    """The log line of an SLA miss, found by the dashboard's Logs Insights widget.
+
+    >>> sla_miss_line(FEEDS[2], ["ingest_glue"])
+    'FEEDGUARD_SLA_MISS dag=feedguard_foodnow_order_events tasks=ingest_glue sla=0:50:00'
+    """
+    return f"{SLA_MISS_MARKER} dag={feed.dag_id} tasks={','.join(task_ids) or '?'} sla={feed.sla}"

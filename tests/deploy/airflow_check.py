@@ -60,7 +60,7 @@ def behaviour(module: Any) -> dict[str, Any]:
     feed = module.FEEDS[0]
     logs = io.StringIO()
     handler = logging.StreamHandler(logs)
-    logging.getLogger(module.__name__).addHandler(handler)
+    logging.getLogger().addHandler(handler)  # the DAG module's and its callbacks module's loggers
     with contextlib.redirect_stderr(io.StringIO()):
         module.on_failure(feed)({"run_id": "r1", "exception": RuntimeError("boom")})
     return {"retry": outcome, "runner": runners, "alert_log": logs.getvalue()}
