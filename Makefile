@@ -35,8 +35,8 @@ test: setup test-tools ## Run lint and the whole test suite (real Spark, Delta, 
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed ## ruff (lint + format) + mypy + the import rules of docs/architecture.md (no Maven, no Chromium)
-	$(VENV)/bin/ruff check lib jobs tests bench
-	$(VENV)/bin/ruff format --check lib jobs tests bench
+	$(VENV)/bin/ruff check lib jobs tests bench deploy/monitoring deploy/airflow
+	$(VENV)/bin/ruff format --check lib jobs tests bench deploy/monitoring deploy/airflow
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

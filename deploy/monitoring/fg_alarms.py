@@ -9,14 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from fg_common import (
-    BATCH_WAIT_STATES,
-    CONSUMER_GROUP,
     DAY,
-    FEEDS,
     FIVE_MINUTES,
     HOUR,
-    INGEST_TASKS,
-    MAX_MSK_BROKERS,
     NAMESPACE,
     Feed,
     ref,
@@ -56,8 +51,14 @@ def alarm(name: str, description: str, condition: str | None = None, **props: An
     return resource
 
 
-def stat(query_id: str, namespace: str, metric: str, dimensions: list[dict[str, Any]], statistic: str,
-         period: int = FIVE_MINUTES) -> dict[str, Any]:  # fmt: skip
+def stat(
+    query_id: str,
+    namespace: str,
+    metric: str,
+    dimensions: list[dict[str, Any]],
+    statistic: str,
+    period: int = FIVE_MINUTES,
+) -> dict[str, Any]:
     return {
         "Id": query_id,
         "ReturnData": False,
@@ -82,8 +83,16 @@ def feed_dimensions(feed: Feed) -> list[dict[str, Any]]:
     )
 
 
-def feed_alarm(feed: Feed, suffix: str, description: str, metric: str, statistic: str, operator: str,
-               threshold: Any, **extra: Any) -> dict[str, Any]:  # fmt: skip
+def feed_alarm(
+    feed: Feed,
+    suffix: str,
+    description: str,
+    metric: str,
+    statistic: str,
+    operator: str,
+    threshold: Any,
+    **extra: Any,
+) -> dict[str, Any]:
     return alarm(
         f"{feed.slug}-{suffix}",
         f"{feed.source}/{feed.dataset}: {description}",
@@ -100,30 +109,89 @@ def feed_alarm(feed: Feed, suffix: str, description: str, metric: str, statistic
 def feed_alarms(feed: Feed) -> dict[str, Any]:
     gt, ge, lt = "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold"
     alarms = {
-        "CorruptRatio": feed_alarm(feed, "corrupt-ratio", "a run's corrupt-record ratio is above the threshold.",
-                                   "CorruptRatio", "Maximum", gt, ref("CorruptRatioThresholdPct")),
-        "DeadLetters": feed_alarm(feed, "dead-letters", "records were dead-lettered (see the error zone).",
-                                  "RecordsDeadLettered", "Sum", gt, ref("DeadLetterThreshold")),
-        "SchemaDrift": feed_alarm(feed, "schema-drift", "structural change, file(s) quarantined.",
-                                  "SchemaDriftDetected", "Maximum", ge, 1),
-        "DQFailed": feed_alarm(feed, "dq-failed", "a critical expectation failed; nothing was published.",
-                               "DQSuccess", "Minimum", lt, 1),
-        "JobDuration": feed_alarm(feed, "job-duration", "a run took longer than expected.",
-                                  "JobDurationSeconds", "Maximum", gt, ref(feed.duration_param)),
+        "CorruptRatio": feed_alarm(
+            feed,
+            "corrupt-ratio",
+            "a run's corrupt-record ratio is above the threshold.",
+            "CorruptRatio",
+            "Maximum",
+            gt,
+            ref("CorruptRatioThresholdPct"),
+        ),
+        "DeadLetters": feed_alarm(
+            feed,
+            "dead-letters",
+            "records were dead-lettered (see the error zone).",
+            "RecordsDeadLettered",
+            "Sum",
+            gt,
+            ref("DeadLetterThreshold"),
+        ),
+        "SchemaDrift": feed_alarm(
+            feed,
+            "schema-drift",
+            "structural change, file(s) quarantined.",
+            "SchemaDriftDetected",
+            "Maximum",
+            ge,
+            1,
+        ),
+        "DQFailed": feed_alarm(
+            feed,
+            "dq-failed",
+            "a critical expectation failed; nothing was published.",
+            "DQSuccess",
+            "Minimum",
+            lt,
+            1,
+        ),
+        "JobDuration": feed_alarm(
+            feed,
+            "job-duration",
+            "a run took longer than expected.",
+            "JobDurationSeconds",
+            "Maximum",
+            gt,
+            ref(feed.duration_param),
+        ),
         # Missing data is breaching: no run at all must alarm, not stay green.
-        "NoData": feed_alarm(feed, "no-data", "no records received" + (" in 24 hours." if feed.kind == "daily"
-                             else " for 3 hours."), "RecordsRead", "Sum", lt, 1, TreatMissingData="breaching",
-                             Period=DAY if feed.kind == "daily" else HOUR, periods=1 if feed.kind == "daily" else 3),
-    }  # fmt: skip
+        "NoData": feed_alarm(
+            feed,
+            "no-data",
+            "no records received" + (" in 24 hours." if feed.kind == "daily" else " for 3 hours."),
+            "RecordsRead",
+            "Sum",
+            lt,
+            1,
+            TreatMissingData="breaching",
+            Period=DAY if feed.kind == "daily" else HOUR,
+            periods=1 if feed.kind == "daily" else 3,
+        ),
+    }
     if feed.kind == "kafka":
         alarms |= {
-            "Downtime": feed_alarm(feed, "broker-downtime", "the broker was down longer than the window.",
-                                   "DowntimeSeconds", "Maximum", gt, ref("KafkaDowntimeThresholdSeconds")),
-            "MessagesLost": feed_alarm(feed, "messages-lost", "messages expired before they were read.",
-                                       "MessagesLost", "Sum", gt, 0),
-            "ConsumerLag": feed_alarm(feed, "consumer-lag", "the job's consumer lag is high.",
-                                      "ConsumerLag", "Maximum", gt, ref("KafkaConsumerLagThreshold")),
-        }  # fmt: skip
+            "Downtime": feed_alarm(
+                feed,
+                "broker-downtime",
+                "the broker was down longer than the window.",
+                "DowntimeSeconds",
+                "Maximum",
+                gt,
+                ref("KafkaDowntimeThresholdSeconds"),
+            ),
+            "MessagesLost": feed_alarm(
+                feed, "messages-lost", "messages expired before they were read.", "MessagesLost", "Sum", gt, 0
+            ),
+            "ConsumerLag": feed_alarm(
+                feed,
+                "consumer-lag",
+                "the job's consumer lag is high.",
+                "ConsumerLag",
+                "Maximum",
+                gt,
+                ref("KafkaConsumerLagThreshold"),
+            ),
+        }
     return {f"{feed.logical}{name}Alarm": resource for name, resource in alarms.items()}
 
 

@@ -1,5 +1,6 @@
 """The six panels of the dashboard as sections of widgets (data, not text): Overview, Airflow DAGs, AWS Batch,
-AWS Fargate, Kafka/MSK; the sixth, Alerts & Notifications, is the alarm-status widget generate.py adds.
+AWS Fargate, Kafka/MSK (the last two in ``fg_platform_panels``); the sixth, Alerts & Notifications, is the
+alarm-status widget generate.py adds.
 
 Units are stated in the titles and must match the catalogue (MWAA durations are milliseconds).
 """
@@ -9,15 +10,28 @@ from __future__ import annotations
 from typing import Any
 
 from fg_common import (
-    BATCH_WAIT_STATES, DAY, FEEDS, FIVE_MINUTES, HOUR, INGEST_TASKS, MAX_MSK_BROKERS, NAMESPACE, TASK_IDS,
-    Feed, Section, expr, line, log_widget, search, text_widget, widget,
-)  # fmt: skip
+    BATCH_WAIT_STATES,
+    DAY,
+    FEEDS,
+    FIVE_MINUTES,
+    HOUR,
+    INGEST_TASKS,
+    MAX_MSK_BROKERS,
+    NAMESPACE,
+    TASK_IDS,
+    Feed,
+    Section,
+    expr,
+    line,
+    log_widget,
+    text_widget,
+    widget,
+)
+from fg_platform_panels import SERVICE, fargate, msk
 
 ENV = ("Environment", "${Environment}")
 QUEUE = ("JobQueue", "${BatchJobQueue}")
 CE = ("ComputeEnvironment", "${BatchComputeEnvironment}")
-SERVICE = [("ClusterName", "${ClusterName}"), ("ServiceName", "${ServiceName}")]
-MSK_CLUSTER = {"Cluster Name": "${MskClusterName}"}
 
 
 def own(name: str, dims: list[tuple[str, str]], **options: Any) -> list[Any]:
@@ -32,57 +46,111 @@ def feed_metric(feed: Feed, name: str, **options: Any) -> list[Any]:
 def feed_widgets(feed: Feed) -> list[dict[str, Any]]:
     where = f"{feed.source}/{feed.dataset}"
     widgets = [
-        widget(f"{where}: records", [feed_metric(feed, "RecordsRead", label="read"),
-            feed_metric(feed, "RecordsValid", label="valid"),
-            feed_metric(feed, "RecordsDeadLettered", label="dead-lettered")]),
+        widget(
+            f"{where}: records",
+            [
+                feed_metric(feed, "RecordsRead", label="read"),
+                feed_metric(feed, "RecordsValid", label="valid"),
+                feed_metric(feed, "RecordsDeadLettered", label="dead-lettered"),
+            ],
+        ),
         widget(f"{where}: corrupt ratio (%)", [feed_metric(feed, "CorruptRatio")], stat="Maximum"),
-        widget(f"{where}: quality and drift", [
-            feed_metric(feed, "DQSuccess", label="DQ pass (0/1)", stat="Minimum"),
-            feed_metric(feed, "ExpectationsFailed", label="expectations failed"),
-            feed_metric(feed, "ExpectationsEvaluated", label="expectations evaluated"),
-            feed_metric(feed, "SchemaDriftDetected", label="schema drift", stat="Maximum"),
-            feed_metric(feed, "FilesQuarantined", label="files quarantined")]),
+        widget(
+            f"{where}: quality and drift",
+            [
+                feed_metric(feed, "DQSuccess", label="DQ pass (0/1)", stat="Minimum"),
+                feed_metric(feed, "ExpectationsFailed", label="expectations failed"),
+                feed_metric(feed, "ExpectationsEvaluated", label="expectations evaluated"),
+                feed_metric(feed, "SchemaDriftDetected", label="schema drift", stat="Maximum"),
+                feed_metric(feed, "FilesQuarantined", label="files quarantined"),
+            ],
+        ),
         widget(f"{where}: job duration (s)", [feed_metric(feed, "JobDurationSeconds")], stat="Maximum"),
-    ]  # fmt: skip
+    ]
     if feed.kind == "kafka":
         widgets += [
             widget(f"{where}: consumer lag (messages)", [feed_metric(feed, "ConsumerLag")], stat="Maximum"),
-            widget(f"{where}: outages and loss", [
-                feed_metric(feed, "DowntimeSeconds", label="downtime (s)", stat="Maximum"),
-                feed_metric(feed, "MessagesLost", label="messages lost")]),
-        ]  # fmt: skip
+            widget(
+                f"{where}: outages and loss",
+                [
+                    feed_metric(feed, "DowntimeSeconds", label="downtime (s)", stat="Maximum"),
+                    feed_metric(feed, "MessagesLost", label="messages lost"),
+                ],
+            ),
+        ]
     return widgets
 
 
 def dag_runs(state: str, prefix: str) -> list[list[Any]]:
-    return [own("AirflowDagRuns", [("DAG", f.dag_id), ("State", state)], id=f"{prefix}{i}", visible=False)
-            for i, f in enumerate(FEEDS)]  # fmt: skip
+    return [
+        own("AirflowDagRuns", [("DAG", f.dag_id), ("State", state)], id=f"{prefix}{i}", visible=False)
+        for i, f in enumerate(FEEDS)
+    ]
 
 
 def overview() -> list[Section]:
     rate = "100 * SUM(METRICS('ok')) / (SUM(METRICS('ok')) + SUM(METRICS('ko')))"
-    success = widget("Overview: DAG success rate, last 24 h (%)",
+    success = widget(
+        "Overview: DAG success rate, last 24 h (%)",
         [*dag_runs("success", "ok"), *dag_runs("failed", "ko"), expr(rate, "DAG runs succeeded (%)", "rate")],
-        view="singleValue", period=DAY, width=6)  # fmt: skip
-    pie = widget("Overview: Batch jobs by status, last 24 h", [
-        own("BatchJobsFinished", [QUEUE, ("Status", "SUCCEEDED")], label="succeeded"),
-        own("BatchJobsFinished", [QUEUE, ("Status", "FAILED")], label="failed"),
-        own("BatchJobs", [QUEUE, ("Status", "RUNNING")], label="running", stat="Maximum")],
-        view="pie", period=DAY, width=6)  # fmt: skip
-    health = widget("Overview: Fargate task health (%)", [
-        line("ECS/ContainerInsights", "RunningTaskCount", SERVICE, id="run", visible=False),
-        line("ECS/ContainerInsights", "DesiredTaskCount", SERVICE, id="want", visible=False),
-        expr("IF(want > 0, 100 * run / want, 100)", "healthy (%)", "healthy"),
-        expr("100 - IF(want > 0, 100 * run / want, 100)", "unhealthy (%)", "unhealthy")],
-        stat="Average", view="singleValue", period=FIVE_MINUTES, width=6)  # fmt: skip
+        view="singleValue",
+        period=DAY,
+        width=6,
+    )
+    pie = widget(
+        "Overview: Batch jobs by status, last 24 h",
+        [
+            own("BatchJobsFinished", [QUEUE, ("Status", "SUCCEEDED")], label="succeeded"),
+            own("BatchJobsFinished", [QUEUE, ("Status", "FAILED")], label="failed"),
+            own("BatchJobs", [QUEUE, ("Status", "RUNNING")], label="running", stat="Maximum"),
+        ],
+        view="pie",
+        period=DAY,
+        width=6,
+    )
+    health = widget(
+        "Overview: Fargate task health (%)",
+        [
+            line("ECS/ContainerInsights", "RunningTaskCount", SERVICE, id="run", visible=False),
+            line("ECS/ContainerInsights", "DesiredTaskCount", SERVICE, id="want", visible=False),
+            expr("IF(want > 0, 100 * run / want, 100)", "healthy (%)", "healthy"),
+            expr("100 - IF(want > 0, 100 * run / want, 100)", "unhealthy (%)", "unhealthy"),
+        ],
+        stat="Average",
+        view="singleValue",
+        period=FIVE_MINUTES,
+        width=6,
+    )
     up = " + ".join(f"IF(FILL(b{i}, -1) >= 0, 1, 0)" for i in range(1, MAX_MSK_BROKERS + 1))
-    brokers = [line("AWS/Kafka", "CpuUser", [("Cluster Name", "${MskClusterName}"), ("Broker ID", str(i))],
-                    id=f"b{i}", visible=False) for i in range(1, MAX_MSK_BROKERS + 1)]  # fmt: skip
-    kafka = widget("Overview: Kafka cluster health", [*brokers, expr(up, "brokers up", "up"),
-        expr(f"${{MskBrokerCount}} - ({up})", "brokers down", "down"),
-        line("AWS/Kafka", "ActiveControllerCount", [("Cluster Name", "${MskClusterName}")],
-             label="active controllers", stat="Sum")],
-        stat="Average", view="singleValue", period=FIVE_MINUTES, width=6)  # fmt: skip
+    brokers = [
+        line(
+            "AWS/Kafka",
+            "CpuUser",
+            [("Cluster Name", "${MskClusterName}"), ("Broker ID", str(i))],
+            id=f"b{i}",
+            visible=False,
+        )
+        for i in range(1, MAX_MSK_BROKERS + 1)
+    ]
+    kafka = widget(
+        "Overview: Kafka cluster health",
+        [
+            *brokers,
+            expr(up, "brokers up", "up"),
+            expr(f"${{MskBrokerCount}} - ({up})", "brokers down", "down"),
+            line(
+                "AWS/Kafka",
+                "ActiveControllerCount",
+                [("Cluster Name", "${MskClusterName}")],
+                label="active controllers",
+                stat="Sum",
+            ),
+        ],
+        stat="Average",
+        view="singleValue",
+        period=FIVE_MINUTES,
+        width=6,
+    )
     pipeline = [w for feed in FEEDS for w in feed_widgets(feed)]
     return [
         Section("overview", None, [text_widget("# 1. Overview (runbooks: docs/operations.md)"), success]),
@@ -94,26 +162,74 @@ def overview() -> list[Section]:
 
 
 def airflow() -> list[Section]:
-    timeline = widget("Airflow: DAG runs succeeded / failed", [
-        *[own("AirflowDagRuns", [("DAG", f.dag_id), ("State", s)], label=f"{f.dag_id} {s}")
-          for f in FEEDS for s in ("success", "failed")]], period=HOUR, width=12)  # fmt: skip
-    retries = widget("Airflow: retries per DAG and task", [
-        own("AirflowTaskRetries", [("DAG", f.dag_id), ("Task", t)], label=f"{f.dag_id}.{t}")
-        for f in FEEDS for t in TASK_IDS], period=DAY, width=12)  # fmt: skip
-    sla = widget("Airflow: SLA misses per DAG and task", [
-        own("AirflowSlaMisses", [("DAG", f.dag_id), ("Task", t)], label=f"{f.dag_id}.{t}")
-        for f in FEEDS for t in INGEST_TASKS], period=DAY, width=12, view="bar")  # fmt: skip
-    running = widget("Airflow: ingest tasks running now (s)", [
-        own("IngestRunningSeconds", [("DAG", f.dag_id), ("Task", t)], label=f"{f.dag_id}.{t}")
-        for f in FEEDS for t in INGEST_TASKS], stat="Maximum", period=FIVE_MINUTES, width=12)  # fmt: skip
+    timeline = widget(
+        "Airflow: DAG runs succeeded / failed",
+        [
+            *[
+                own("AirflowDagRuns", [("DAG", f.dag_id), ("State", s)], label=f"{f.dag_id} {s}")
+                for f in FEEDS
+                for s in ("success", "failed")
+            ]
+        ],
+        period=HOUR,
+        width=12,
+    )
+    retries = widget(
+        "Airflow: retries per DAG and task",
+        [
+            own("AirflowTaskRetries", [("DAG", f.dag_id), ("Task", t)], label=f"{f.dag_id}.{t}")
+            for f in FEEDS
+            for t in TASK_IDS
+        ],
+        period=DAY,
+        width=12,
+    )
+    sla = widget(
+        "Airflow: SLA misses per DAG and task",
+        [
+            own("AirflowSlaMisses", [("DAG", f.dag_id), ("Task", t)], label=f"{f.dag_id}.{t}")
+            for f in FEEDS
+            for t in INGEST_TASKS
+        ],
+        period=DAY,
+        width=12,
+        view="bar",
+    )
+    running = widget(
+        "Airflow: ingest tasks running now (s)",
+        [
+            own("IngestRunningSeconds", [("DAG", f.dag_id), ("Task", t)], label=f"{f.dag_id}.{t}")
+            for f in FEEDS
+            for t in INGEST_TASKS
+        ],
+        stat="Maximum",
+        period=FIVE_MINUTES,
+        width=12,
+    )
     mwaa = [("Environment", "${MwaaEnvironmentName}")]
-    duration = widget("Airflow (MWAA): average task duration per DAG (ms)", [
-        line("AmazonMWAA", "TaskInstanceDuration", [*mwaa, ("DAG", f.dag_id), ("Task", t)],
-             label=f"{f.dag_id}.{t}") for f in FEEDS for t in TASK_IDS],
-        stat="Average", period=DAY, width=12, yAxis={"left": {"label": "milliseconds"}})  # fmt: skip
-    misses = log_widget("Airflow (MWAA): the SLA misses", "airflow-${MwaaEnvironmentName}-DAGProcessing",
+    duration = widget(
+        "Airflow (MWAA): average task duration per DAG (ms)",
+        [
+            line(
+                "AmazonMWAA",
+                "TaskInstanceDuration",
+                [*mwaa, ("DAG", f.dag_id), ("Task", t)],
+                label=f"{f.dag_id}.{t}",
+            )
+            for f in FEEDS
+            for t in TASK_IDS
+        ],
+        stat="Average",
+        period=DAY,
+        width=12,
+        yAxis={"left": {"label": "milliseconds"}},
+    )
+    misses = log_widget(
+        "Airflow (MWAA): the SLA misses",
+        "airflow-${MwaaEnvironmentName}-DAGProcessing",
         "fields @timestamp, @message | filter @message like /FEEDGUARD_SLA_MISS/ | sort @timestamp desc "
-        "| limit 50")  # fmt: skip
+        "| limit 50",
+    )
     return [
         Section("airflow", None, [text_widget("# 2. Airflow DAGs"), timeline, retries, sla]),
         Section("airflow-collector", "HasCollector", [running]),
@@ -122,98 +238,49 @@ def airflow() -> list[Section]:
 
 
 def batch() -> list[Section]:
-    queue = widget("Batch: job queue length", [
-        own("BatchJobs", [QUEUE, ("Status", s)], label=s.lower()) for s in BATCH_WAIT_STATES],
-        stat="Maximum", period=FIVE_MINUTES)  # fmt: skip
-    states = widget("Batch: job status distribution", [
-        own("BatchJobs", [QUEUE, ("Status", "RUNNING")], label="running", stat="Maximum"),
-        own("BatchJobsFinished", [QUEUE, ("Status", "SUCCEEDED")], label="succeeded"),
-        own("BatchJobsFinished", [QUEUE, ("Status", "FAILED")], label="failed")],
-        period=HOUR, stacked=True)  # fmt: skip
-    duration = widget("Batch: average job duration (s)", [own("BatchJobDurationSeconds", [QUEUE])],
-                      stat="Average", period=HOUR)  # fmt: skip
-    use = widget("Batch: compute environment utilisation (%)", [
-        own("ComputeEnvironmentVcpusInUse", [CE], id="cpu", visible=False),
-        own("ComputeEnvironmentVcpusMax", [CE], id="cpumax", visible=False),
-        own("ComputeEnvironmentMemoryInUseMiB", [CE], id="mem", visible=False),
-        own("ComputeEnvironmentMemoryMaxMiB", [CE], id="memmax", visible=False),
-        expr("IF(cpumax > 0, 100 * cpu / cpumax, 0)", "vCPUs in use / maximum (%)", "cpupct"),
-        expr("IF(memmax > 0, 100 * mem / memmax, 0)", "memory in use / registered (%)", "mempct")],
-        stat="Average", period=FIVE_MINUTES, width=24)  # fmt: skip
-    return [Section("batch", "HasCollector", [text_widget("# 3. AWS Batch (queue `${BatchJobQueue}`)"),
-                                              queue, states, duration, use])]  # fmt: skip
-
-
-def fargate() -> list[Section]:
-    task_dims = ["ClusterName", "ServiceName", "TaskId"]
-    where = {"ClusterName": "${ClusterName}", "ServiceName": "${ServiceName}"}
-
-    def per_task(metric: str, stat: str, label: str, eid: str) -> list[Any]:
-        return expr(search("ECS/ContainerInsights", task_dims, where, metric, stat), label, eid)
-
-    status = widget("Fargate: tasks running / pending / desired / stopped with a failure", [
-        line("ECS/ContainerInsights", "RunningTaskCount", SERVICE, label="running"),
-        line("ECS/ContainerInsights", "PendingTaskCount", SERVICE, label="pending"),
-        line("ECS/ContainerInsights", "DesiredTaskCount", SERVICE, label="desired"),
-        line("AWS/Events", "TriggeredRules", [("RuleName", "feedguard-${Environment}-ecs-task-stopped")],
-             label="stopped (failure)", stat="Sum")], stat="Maximum", period=FIVE_MINUTES)  # fmt: skip
-    service = widget(
-        "Fargate: service CPU and memory (%)",
+    queue = widget(
+        "Batch: job queue length",
+        [own("BatchJobs", [QUEUE, ("Status", s)], label=s.lower()) for s in BATCH_WAIT_STATES],
+        stat="Maximum",
+        period=FIVE_MINUTES,
+    )
+    states = widget(
+        "Batch: job status distribution",
         [
-            line("AWS/ECS", "CPUUtilization", SERVICE, label="CPU"),
-            line("AWS/ECS", "MemoryUtilization", SERVICE, label="memory"),
+            own("BatchJobs", [QUEUE, ("Status", "RUNNING")], label="running", stat="Maximum"),
+            own("BatchJobsFinished", [QUEUE, ("Status", "SUCCEEDED")], label="succeeded"),
+            own("BatchJobsFinished", [QUEUE, ("Status", "FAILED")], label="failed"),
+        ],
+        period=HOUR,
+        stacked=True,
+    )
+    duration = widget(
+        "Batch: average job duration (s)",
+        [own("BatchJobDurationSeconds", [QUEUE])],
+        stat="Average",
+        period=HOUR,
+    )
+    use = widget(
+        "Batch: compute environment utilisation (%)",
+        [
+            own("ComputeEnvironmentVcpusInUse", [CE], id="cpu", visible=False),
+            own("ComputeEnvironmentVcpusMax", [CE], id="cpumax", visible=False),
+            own("ComputeEnvironmentMemoryInUseMiB", [CE], id="mem", visible=False),
+            own("ComputeEnvironmentMemoryMaxMiB", [CE], id="memmax", visible=False),
+            expr("IF(cpumax > 0, 100 * cpu / cpumax, 0)", "vCPUs in use / maximum (%)", "cpupct"),
+            expr("IF(memmax > 0, 100 * mem / memmax, 0)", "memory in use / registered (%)", "mempct"),
         ],
         stat="Average",
         period=FIVE_MINUTES,
+        width=24,
     )
-    tasks = widget("Fargate: CPU (units) and memory (MiB) per task", [
-        per_task("CpuUtilized", "Average", "CPU", "cpu"), per_task("MemoryUtilized", "Average", "memory", "mem")],
-        stat="Average", period=FIVE_MINUTES)  # fmt: skip
-    network = widget("Fargate: network in / out per task (bytes/s)", [
-        per_task("NetworkRxBytes", "Average", "in", "rx"), per_task("NetworkTxBytes", "Average", "out", "tx")],
-        stat="Average", period=FIVE_MINUTES, width=24)  # fmt: skip
-    logs = log_widget("Fargate: recent errors and warnings", "${ServiceLogGroup}",
-        "fields @timestamp, @logStream, @message | filter @message like /(?i)(error|warn)/ "
-        "| sort @timestamp desc | limit 50")  # fmt: skip
-    title = text_widget(
-        "# 4. AWS Fargate (`${ServiceName}` in `${ClusterName}`, Container Insights enhanced)"
-    )
-    return [Section("fargate", "HasService", [title, status, service, tasks, network, logs])]
-
-
-def msk() -> list[Section]:
-    broker = ["Cluster Name", "Broker ID"]
-
-    def per_broker(metric: str, stat: str, eid: str) -> list[Any]:
-        return expr(search("AWS/Kafka", broker, MSK_CLUSTER, metric, stat), metric, eid)
-
-    lag_dims = [("Cluster Name", "${MskClusterName}"), ("Consumer Group", "${MskConsumerGroup}"),
-                ("Topic", "${FoodNowTopic}")]  # fmt: skip
-    topic = MSK_CLUSTER | {"Topic": "${FoodNowTopic}"}
-    return [Section("msk", "HasMsk", [
-        text_widget("# 5. Kafka / MSK (`${MskClusterName}`)"),
-        widget("MSK: broker CPU user (%)", [per_broker("CpuUser", "Average", "cpu")], stat="Average",
-               period=FIVE_MINUTES),
-        widget("MSK: broker memory used (bytes)", [per_broker("MemoryUsed", "Average", "mem")], stat="Average",
-               period=FIVE_MINUTES),
-        widget("MSK: broker data-log disk used (%)", [per_broker("KafkaDataLogsDiskUsed", "Maximum", "disk")],
-               stat="Maximum", period=FIVE_MINUTES),
-        widget("MSK: topic throughput (messages/s, bytes/s)", [
-            per_broker("MessagesInPerSec", "Sum", "msgs"),
-            expr(search("AWS/Kafka", [*broker, "Topic"], topic, "BytesInPerSec", "Sum"), "bytes in", "bin"),
-            expr(search("AWS/Kafka", [*broker, "Topic"], topic, "BytesOutPerSec", "Sum"), "bytes out", "bout")],
-            stat="Sum", period=FIVE_MINUTES, width=12),
-        widget("MSK: consumer lag of the FoodNow job's group", [
-            line("AWS/Kafka", "MaxOffsetLag", lag_dims, label="max offset lag (messages)"),
-            line("AWS/Kafka", "SumOffsetLag", lag_dims, label="sum offset lag (messages)"),
-            line("AWS/Kafka", "EstimatedMaxTimeLag", lag_dims, label="max time lag (s)", yAxis="right")],
-            stat="Maximum", period=FIVE_MINUTES, width=12),
-        widget("MSK: partition status", [
-            per_broker("UnderReplicatedPartitions", "Maximum", "under"),
-            line("AWS/Kafka", "OfflinePartitionsCount", [("Cluster Name", "${MskClusterName}")], label="offline"),
-            line("AWS/Kafka", "ActiveControllerCount", [("Cluster Name", "${MskClusterName}")],
-                 label="active controllers", stat="Sum")], stat="Maximum", period=FIVE_MINUTES, width=24),
-    ])]  # fmt: skip
+    return [
+        Section(
+            "batch",
+            "HasCollector",
+            [text_widget("# 3. AWS Batch (queue `${BatchJobQueue}`)"), queue, states, duration, use],
+        )
+    ]
 
 
 def sections() -> list[Section]:
