@@ -29,6 +29,7 @@ from feedguard.metrics import (
     publisher_from_args,
     write_metrics_table,
 )
+from feedguard.metrics.table import MetricsRow
 
 Summary = Callable[..., dict[str, Any]]
 DIMS = (("Source", "quickbite"), ("Dataset", "orders"), ("Job", "ingest_files"), ("Environment", "dev"))
@@ -250,20 +251,20 @@ def test_metrics_rows_and_the_delta_table(spark: SparkSession, tmp_path: Path, m
     metrics = metrics_from_summary(make_summary(), "dev", "ingest_files")[:2]
     rows = metrics_rows(metrics, run_id="r-1", contract_version="1", destination="emf")
 
-    assert rows[0] == {
-        "run_id": "r-1",
-        "namespace": "Feedguard/DataQuality",
-        "metric_name": "RecordsRead",
-        "value": 200.0,
-        "unit": "Count",
-        "source": "quickbite",
-        "dataset": "orders",
-        "job": "ingest_files",
-        "environment": "dev",
-        "contract_version": "1",
-        "timestamp": ENDED,
-        "destination": "emf",
-    }
+    assert rows[0] == MetricsRow(
+        run_id="r-1",
+        namespace="Feedguard/DataQuality",
+        metric_name="RecordsRead",
+        value=200.0,
+        unit="Count",
+        source="quickbite",
+        dataset="orders",
+        job="ingest_files",
+        environment="dev",
+        contract_version="1",
+        timestamp=ENDED,
+        destination="emf",
+    )
     lake = str(tmp_path / "lake")
     assert write_metrics_table(spark, lake, rows) == 2
     assert write_metrics_table(spark, lake, []) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,36 +11,41 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from feedguard.contracts.contract import Contract
+from feedguard.records import Int32, spark_schema
 
-DEAD_LETTER_SCHEMA = T.StructType(
-    [
-        T.StructField("source", T.StringType(), False),
-        T.StructField("dataset", T.StringType(), False),
-        T.StructField("contract_version", T.IntegerType(), False),
-        T.StructField("run_id", T.StringType(), False),
-        T.StructField("source_file", T.StringType(), True),
-        T.StructField("source_line", T.LongType(), True),
-        T.StructField("raw_text", T.StringType(), True),
-        T.StructField("error_type", T.StringType(), False),
-        T.StructField("error_detail", T.StringType(), True),
-        T.StructField("error_field", T.StringType(), True),
-        T.StructField("kafka_topic", T.StringType(), True),
-        T.StructField("kafka_partition", T.IntegerType(), True),
-        T.StructField("kafka_offset", T.LongType(), True),
-        T.StructField("kafka_key", T.StringType(), True),
-        T.StructField("kafka_timestamp", T.TimestampType(), True),
-        T.StructField("ingested_at", T.TimestampType(), False),
-        T.StructField("ingest_date", T.DateType(), False),
-        T.StructField("status", T.StringType(), False),
-        T.StructField("resolved_at", T.TimestampType(), True),
-        T.StructField("resolved_by_contract_version", T.IntegerType(), True),
-        T.StructField("replay_run_id", T.StringType(), True),
-        # The input bytes when ``raw_text`` is not them (bytes that are not valid UTF-8, text in
-        # another encoding), and their encoding; NULL when raw_text's UTF-8 bytes are the input.
-        T.StructField("raw_bytes", T.BinaryType(), True),
-        T.StructField("raw_encoding", T.StringType(), True),
-    ]
-)
+
+@dataclass(frozen=True, kw_only=True)
+class DeadLetterRow:
+    """One row of ``<lake>/_dead_letter``: the exact raw record, why it failed, and where it came from."""
+
+    source: str
+    dataset: str
+    contract_version: Int32
+    run_id: str
+    source_file: str | None = None
+    source_line: int | None = None
+    raw_text: str | None = None
+    error_type: str
+    error_detail: str | None = None
+    error_field: str | None = None
+    kafka_topic: str | None = None
+    kafka_partition: Int32 | None = None
+    kafka_offset: int | None = None
+    kafka_key: str | None = None
+    kafka_timestamp: dt.datetime | None = None
+    ingested_at: dt.datetime
+    ingest_date: dt.date
+    status: str
+    resolved_at: dt.datetime | None = None
+    resolved_by_contract_version: Int32 | None = None
+    replay_run_id: str | None = None
+    # The input bytes when ``raw_text`` is not them (bytes that are not valid UTF-8, text in another
+    # encoding), and their encoding; NULL when raw_text's UTF-8 bytes are the input.
+    raw_bytes: bytes | None = None
+    raw_encoding: str | None = None
+
+
+DEAD_LETTER_SCHEMA = spark_schema(DeadLetterRow)
 LINEAGE_OUT = ("_source_file", "_source_line", "_run_id", "_ingested_at", "_contract_version")
 
 

@@ -30,6 +30,7 @@ from py4j.protocol import Py4JJavaError
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from feedguard.errors import EXIT_TRANSIENT, TransientError
+from feedguard.records import spark_schema
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -264,16 +265,9 @@ class OutageGuard:
             self.on_attempt(record)
 
 
-SLA_LEDGER_DDL = (
-    "topic STRING, outage_start TIMESTAMP, outage_end TIMESTAMP, duration_seconds DOUBLE, "
-    "detected_by_run_id STRING, messages_lost BIGINT, consumer_lag_at_recovery BIGINT, "
-    "in_maintenance_window BOOLEAN"
-)
-
-
 @dataclass(frozen=True)
 class SlaLedgerRow:
-    """One row of ``<lake>/_kafka_sla`` (schema: :data:`SLA_LEDGER_DDL`, same column order)."""
+    """One row of ``<lake>/_kafka_sla`` (its columns: :data:`SLA_LEDGER_DDL`)."""
 
     topic: str
     outage_start: datetime
@@ -308,3 +302,9 @@ class SlaLedgerRow:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# The outage columns of ``<lake>/_kafka_sla`` as Spark DDL (the whole table: ``feedguard.kafka.sla``).
+SLA_LEDGER_DDL = ", ".join(
+    f"{f.name} {f.dataType.simpleString().upper()}" for f in spark_schema(SlaLedgerRow)
+)

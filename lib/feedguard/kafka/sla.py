@@ -25,30 +25,35 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import SparkSession
-from pyspark.sql import types as T
 
 from feedguard.kafka.offsets import OffsetRange
 from feedguard.kafka.outage import Outage, SlaLedgerRow
+from feedguard.records import Int32, as_row, spark_schema
 
 BROKER_UNREACHABLE = "broker_unreachable"
 RETENTION_LOSS = "retention_loss"
-# SLA_LEDGER_DDL's columns, then ours.
-SLA_SCHEMA = T.StructType(
-    [
-        T.StructField("topic", T.StringType(), False),
-        T.StructField("outage_start", T.TimestampType(), True),
-        T.StructField("outage_end", T.TimestampType(), True),
-        T.StructField("duration_seconds", T.DoubleType(), True),
-        T.StructField("detected_by_run_id", T.StringType(), False),
-        T.StructField("messages_lost", T.LongType(), False),
-        T.StructField("consumer_lag_at_recovery", T.LongType(), True),
-        T.StructField("in_maintenance_window", T.BooleanType(), False),
-        T.StructField("kind", T.StringType(), False),
-        T.StructField("lost_ranges", T.StringType(), False),
-        T.StructField("attempts", T.IntegerType(), False),
-        T.StructField("failed_call", T.StringType(), True),
-    ]
-)
+
+
+@dataclass(frozen=True)
+class SlaTableRow:
+    """One row of ``<lake>/_kafka_sla``: the outage (an :class:`SlaLedgerRow`'s columns), then its kind,
+    the offset ranges lost (JSON), the failed attempts and the broker call that failed."""
+
+    topic: str
+    outage_start: dt.datetime | None
+    outage_end: dt.datetime | None
+    duration_seconds: float | None
+    detected_by_run_id: str
+    messages_lost: int
+    consumer_lag_at_recovery: int | None
+    in_maintenance_window: bool
+    kind: str
+    lost_ranges: str
+    attempts: Int32
+    failed_call: str | None
+
+
+SLA_SCHEMA = spark_schema(SlaTableRow)
 
 
 @dataclass(frozen=True)
@@ -62,13 +67,14 @@ class SlaEntry:
     failed_call: str | None = None
 
     def as_tuple(self) -> tuple[Any, ...]:
-        return (
-            *dataclasses.astuple(self.row),
-            self.kind,
-            ranges_json(self.lost_ranges),
-            self.attempts,
-            self.failed_call,
+        row = SlaTableRow(
+            **dataclasses.asdict(self.row),
+            kind=self.kind,
+            lost_ranges=ranges_json(self.lost_ranges),
+            attempts=self.attempts,
+            failed_call=self.failed_call,
         )
+        return as_row(row)
 
 
 def ranges_json(ranges: Sequence[OffsetRange]) -> str:

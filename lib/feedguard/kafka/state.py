@@ -24,39 +24,20 @@ from typing import Any
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from feedguard.kafka.offsets import BatchPlan, OffsetRange, PartitionPlan, plan_batch
+from feedguard.records import Int32, spark_schema
 
 PLANNED = "planned"
 COMMITTED = "committed"
 
-OFFSETS_SCHEMA = T.StructType(
-    [
-        T.StructField("topic", T.StringType(), False),
-        T.StructField("partition", T.IntegerType(), False),
-        T.StructField("batch_seq", T.LongType(), False),
-        T.StructField("status", T.StringType(), False),
-        T.StructField("start_offset", T.LongType(), False),
-        T.StructField("end_offset", T.LongType(), False),
-        T.StructField("expected_offset", T.LongType(), True),
-        T.StructField("earliest_offset", T.LongType(), False),
-        T.StructField("latest_offset", T.LongType(), False),
-        T.StructField("lost_start", T.LongType(), True),
-        T.StructField("lost_end", T.LongType(), True),
-        T.StructField("run_id", T.StringType(), False),
-        T.StructField("planned_at", T.TimestampType(), False),
-        T.StructField("committed_at", T.TimestampType(), True),
-    ]
-)
-
 
 @dataclass(frozen=True)
 class OffsetRow:
-    """One row of ``_kafka_offsets`` (same field order as :data:`OFFSETS_SCHEMA`)."""
+    """One row of ``_kafka_offsets`` (its schema, :data:`OFFSETS_SCHEMA`, is derived from it)."""
 
     topic: str
-    partition: int
+    partition: Int32
     batch_seq: int
     status: str
     start_offset: int
@@ -86,6 +67,9 @@ class OffsetRow:
             self.end_offset,
             lost,
         )
+
+
+OFFSETS_SCHEMA = spark_schema(OffsetRow)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ A file is known by its URI and its content (SHA-256). The rules, applied by :fun
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,23 +23,27 @@ from dataclasses import dataclass, field
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from feedguard.lake.storage import FileInfo, iter_chunks, open_binary
+from feedguard.records import as_row, spark_schema
 
-LEDGER_SCHEMA = T.StructType(
-    [
-        T.StructField("source", T.StringType(), False),
-        T.StructField("dataset", T.StringType(), False),
-        T.StructField("file_uri", T.StringType(), False),
-        T.StructField("size", T.LongType(), False),
-        T.StructField("mtime", T.DoubleType(), False),
-        T.StructField("run_id", T.StringType(), False),
-        T.StructField("verdict", T.StringType(), True),
-        T.StructField("processed_at", T.TimestampType(), False),
-        T.StructField("content_sha256", T.StringType(), True),
-    ]
-)
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One row of ``<lake>/_ledger``: a file version a run processed, and its verdict."""
+
+    source: str
+    dataset: str
+    file_uri: str
+    size: int
+    mtime: float
+    run_id: str
+    verdict: str | None
+    processed_at: dt.datetime
+    content_sha256: str | None
+
+
+LEDGER_SCHEMA = spark_schema(LedgerRow)
 RETRY_VERDICTS = frozenset({"run_failed", "unreadable"})
 
 
@@ -146,20 +151,22 @@ def ledger_rows(
     run_id: str,
     verdicts: dict[str, str],
     sha256: dict[str, str],
-    processed_at: object,
+    processed_at: dt.datetime,
 ) -> list[tuple[object, ...]]:
-    """Rows in :data:`LEDGER_SCHEMA` order for the files a run processed."""
+    """Rows of :class:`LedgerRow` for the files a run processed."""
     return [
-        (
-            source,
-            dataset,
-            f.uri,
-            f.size,
-            f.mtime,
-            run_id,
-            verdicts.get(f.uri),
-            processed_at,
-            sha256.get(f.uri),
+        as_row(
+            LedgerRow(
+                source,
+                dataset,
+                f.uri,
+                f.size,
+                f.mtime,
+                run_id,
+                verdicts.get(f.uri),
+                processed_at,
+                sha256.get(f.uri),
+            )
         )
         for f in files
     ]

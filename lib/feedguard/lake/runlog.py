@@ -8,34 +8,62 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from pyspark.sql import SparkSession
-from pyspark.sql import types as T
 
 from feedguard.ingest.routing import RunContext
 from feedguard.lake.storage import join, list_names, remove_path, write_text
+from feedguard.records import Int32, as_row, spark_schema
 
-RUN_SCHEMA = T.StructType(
-    [
-        T.StructField("run_id", T.StringType(), False),
-        T.StructField("job_name", T.StringType(), True),
-        T.StructField("source", T.StringType(), False),
-        T.StructField("dataset", T.StringType(), False),
-        T.StructField("contract_version", T.IntegerType(), True),
-        T.StructField("status", T.StringType(), False),
-        T.StructField("exit_code", T.IntegerType(), False),
-        T.StructField("records_read", T.LongType(), False),
-        T.StructField("records_valid", T.LongType(), False),
-        T.StructField("records_dead_lettered", T.LongType(), False),
-        T.StructField("files", T.IntegerType(), False),
-        T.StructField("started_at", T.TimestampType(), False),
-        T.StructField("ended_at", T.TimestampType(), False),
-        T.StructField("duration_seconds", T.DoubleType(), False),
-        T.StructField("message", T.StringType(), True),
-        T.StructField("summary_json", T.StringType(), False),
-    ]
-)
+
+@dataclass(frozen=True)
+class RunLogRow:
+    """One row of ``<lake>/_runs``: a finished run's counts, with its whole summary as JSON."""
+
+    run_id: str
+    job_name: str | None
+    source: str
+    dataset: str
+    contract_version: Int32 | None
+    status: str
+    exit_code: Int32
+    records_read: int
+    records_valid: int
+    records_dead_lettered: int
+    files: Int32
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    duration_seconds: float
+    message: str | None
+    summary_json: str
+
+    @classmethod
+    def of(cls, summary: dict[str, Any]) -> RunLogRow:
+        started = dt.datetime.fromisoformat(summary["started_at"].replace("Z", "+00:00"))
+        ended = dt.datetime.fromisoformat(summary["ended_at"].replace("Z", "+00:00"))
+        return cls(
+            run_id=summary["run_id"],
+            job_name=summary.get("job_name"),
+            source=summary["source"],
+            dataset=summary["dataset"],
+            contract_version=summary.get("contract_version"),
+            status=summary["status"],
+            exit_code=int(summary["exit_code"]),
+            records_read=int(summary["records_read"]),
+            records_valid=int(summary["records_valid"]),
+            records_dead_lettered=int(summary["records_dead_lettered"]),
+            files=len(summary.get("files", [])),
+            started_at=started.replace(tzinfo=None),
+            ended_at=ended.replace(tzinfo=None),
+            duration_seconds=float(summary["duration_seconds"]),
+            message=summary.get("message"),
+            summary_json=json.dumps(summary, sort_keys=True, default=str),
+        )
+
+
+RUN_SCHEMA = spark_schema(RunLogRow)
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -52,7 +80,19 @@ def iso(ts: dt.datetime) -> str:
     return ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def run_header(ctx: RunContext, job_name: str | None, status: str, exit_code: int) -> dict[str, Any]:
+class RunHeader(TypedDict):
+    """The keys every run summary starts with (a part of :class:`feedguard.summary.RunSummary`)."""
+
+    run_id: str
+    job_name: str | None
+    source: str
+    dataset: str
+    contract_version: int
+    status: str
+    exit_code: int
+
+
+def run_header(ctx: RunContext, job_name: str | None, status: str, exit_code: int) -> RunHeader:
     """The keys every run summary starts with (file ingest, Kafka, replay)."""
     return {
         "run_id": ctx.run_id,
@@ -67,26 +107,7 @@ def run_header(ctx: RunContext, job_name: str | None, status: str, exit_code: in
 
 def write_run(spark: SparkSession, runs_path: str, summary: dict[str, Any]) -> None:
     """Append the run row and write the summary JSON beside it."""
-    started = dt.datetime.fromisoformat(summary["started_at"].replace("Z", "+00:00"))
-    ended = dt.datetime.fromisoformat(summary["ended_at"].replace("Z", "+00:00"))
-    row = (
-        summary["run_id"],
-        summary.get("job_name"),
-        summary["source"],
-        summary["dataset"],
-        summary.get("contract_version"),
-        summary["status"],
-        int(summary["exit_code"]),
-        int(summary["records_read"]),
-        int(summary["records_valid"]),
-        int(summary["records_dead_lettered"]),
-        len(summary.get("files", [])),
-        started.replace(tzinfo=None),
-        ended.replace(tzinfo=None),
-        float(summary["duration_seconds"]),
-        summary.get("message"),
-        json.dumps(summary, sort_keys=True, default=str),
-    )
+    row = as_row(RunLogRow.of(summary))
     spark.createDataFrame([row], RUN_SCHEMA).write.format("delta").mode("append").save(runs_path)
     write_text(
         join(runs_path, f"{summary['run_id']}.json"),

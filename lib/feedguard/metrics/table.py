@@ -9,32 +9,38 @@ Example::
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Final
 
 from pyspark.sql import SparkSession
-from pyspark.sql.types import DoubleType, StringType, StructField, StructType, TimestampType
 
 from feedguard.metrics.model import DEFAULT_NAMESPACE, Metric
+from feedguard.records import as_row, spark_schema
 
 METRICS_TABLE: Final = "_metrics"
 
-METRICS_SCHEMA: Final = StructType(
-    [
-        StructField("run_id", StringType(), False),
-        StructField("namespace", StringType(), False),
-        StructField("metric_name", StringType(), False),
-        StructField("value", DoubleType(), False),
-        StructField("unit", StringType(), False),
-        StructField("source", StringType(), True),
-        StructField("dataset", StringType(), True),
-        StructField("job", StringType(), True),
-        StructField("environment", StringType(), True),
-        StructField("contract_version", StringType(), True),
-        StructField("timestamp", TimestampType(), False),
-        StructField("destination", StringType(), False),
-    ]
-)
+
+@dataclass(frozen=True)
+class MetricsRow:
+    """One row of ``<lake>/_metrics``: a metric a run published, and where it went."""
+
+    run_id: str
+    namespace: str
+    metric_name: str
+    value: float
+    unit: str
+    source: str | None
+    dataset: str | None
+    job: str | None
+    environment: str | None
+    contract_version: str | None
+    timestamp: dt.datetime
+    destination: str
+
+
+METRICS_SCHEMA: Final = spark_schema(MetricsRow)
 
 
 def metrics_rows(
@@ -44,26 +50,26 @@ def metrics_rows(
     namespace: str = DEFAULT_NAMESPACE,
     contract_version: str | None = None,
     destination: str = "none",
-) -> list[dict[str, Any]]:
-    """Plain rows (column -> value, in :data:`METRICS_SCHEMA` order) for the ``_metrics`` table."""
-    rows: list[dict[str, Any]] = []
+) -> list[MetricsRow]:
+    """The ``_metrics`` table's rows for a run's metrics."""
+    rows = []
     for m in metrics:
         dims = m.dimension_map()
         rows.append(
-            {
-                "run_id": run_id,
-                "namespace": namespace,
-                "metric_name": m.name,
-                "value": m.value,
-                "unit": m.unit,
-                "source": dims.get("Source"),
-                "dataset": dims.get("Dataset"),
-                "job": dims.get("Job"),
-                "environment": dims.get("Environment"),
-                "contract_version": contract_version,
-                "timestamp": m.timestamp,
-                "destination": destination,
-            }
+            MetricsRow(
+                run_id=run_id,
+                namespace=namespace,
+                metric_name=m.name,
+                value=m.value,
+                unit=m.unit,
+                source=dims.get("Source"),
+                dataset=dims.get("Dataset"),
+                job=dims.get("Job"),
+                environment=dims.get("Environment"),
+                contract_version=contract_version,
+                timestamp=m.timestamp,
+                destination=destination,
+            )
         )
     return rows
 
@@ -72,11 +78,10 @@ def metrics_table_path(lake_path: str) -> str:
     return f"{lake_path.rstrip('/')}/{METRICS_TABLE}"
 
 
-def write_metrics_table(spark: SparkSession, lake_path: str, rows: Sequence[dict[str, Any]]) -> int:
+def write_metrics_table(spark: SparkSession, lake_path: str, rows: Sequence[MetricsRow]) -> int:
     """Append ``rows`` to ``<lake>/_metrics`` (Delta); returns the number of rows written."""
     if not rows:
         return 0
-    names = METRICS_SCHEMA.fieldNames()
-    frame = spark.createDataFrame([tuple(r[n] for n in names) for r in rows], METRICS_SCHEMA)
+    frame = spark.createDataFrame([as_row(r) for r in rows], METRICS_SCHEMA)
     frame.write.format("delta").mode("append").save(metrics_table_path(lake_path))
     return len(rows)

@@ -12,34 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from pyspark.sql import SparkSession
-from pyspark.sql import types as T
 
 from feedguard.lake.storage import join
 from feedguard.quality.suites import FEEDGUARD_META, severity_of
+from feedguard.records import spark_schema
 
 PARTIAL_UNEXPECTED_COUNT = 20
 
-DQ_RESULTS_SCHEMA = T.StructType(
-    [
-        T.StructField("run_id", T.StringType(), False),
-        T.StructField("source", T.StringType(), True),
-        T.StructField("dataset", T.StringType(), True),
-        T.StructField("suite", T.StringType(), False),
-        T.StructField("expectation_type", T.StringType(), False),
-        T.StructField("column", T.StringType(), True),
-        T.StructField("severity", T.StringType(), False),
-        T.StructField("success", T.BooleanType(), False),
-        T.StructField("element_count", T.LongType(), True),
-        T.StructField("unexpected_count", T.LongType(), True),
-        T.StructField("unexpected_percent", T.DoubleType(), True),
-        T.StructField("kwargs_json", T.StringType(), True),
-        T.StructField("evaluated_at", T.TimestampType(), False),
-    ]
-)
-
 
 class DqResultRow(NamedTuple):
-    """One row of ``<lake>/_dq_results`` (same field order as :data:`DQ_RESULTS_SCHEMA`)."""
+    """One row of ``<lake>/_dq_results`` (its schema, :data:`DQ_RESULTS_SCHEMA`, is derived from it)."""
 
     run_id: str
     source: str | None
@@ -54,6 +36,9 @@ class DqResultRow(NamedTuple):
     unexpected_percent: float | None
     kwargs_json: str | None
     evaluated_at: dt.datetime  # UTC, naive (Spark TimestampType)
+
+
+DQ_RESULTS_SCHEMA = spark_schema(DqResultRow)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,46 @@
+"""The drift report of a structurally changed file: its inferred schema and the next contract proposed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from feedguard.contracts.drift import DriftReport, infer_fields, propose_contract, write_drift_report
+from feedguard.contracts.evolution import diff_contracts
+from feedguard.ingest.run_state import FileRun
+from feedguard.parse.measure import Measured
+
+MOSTLY_MISTYPED = 0.5  # a field mistyped in more than half of a file's records changed its type
+
+
+def drift_report(
+    run: FileRun, uri: str, evidence: dict[str, Any], main: Measured | None, next_version: int
+) -> tuple[dict[str, str], str]:
+    """Infer the drifted file's schema, propose the next contract version, write the report.
+
+    Returns the report's paths and the proposed version's compatibility with the current one.
+    """
+    contract = run.contract
+    delimiter = str(evidence.get("delimiter_found") or contract.csv.delimiter)
+    stats = main.files.get(uri) if main is not None else None
+    mistyped = set()
+    if stats is not None and stats.records:
+        for key, count in stats.error_fields.items():
+            kind, _, name = key.partition(":")
+            if kind == "type_mismatch" and count / stats.records > MOSTLY_MISTYPED:
+                mistyped.add(name)
+    proposed = propose_contract(
+        contract,
+        infer_fields(run.spark, contract, uri, delimiter),
+        mistyped_fields=mistyped,
+        next_version=next_version,
+        effective_from=dt.date.today(),
+        delimiter=delimiter,
+    )
+    diff = diff_contracts(contract, proposed)
+    full_evidence = {**evidence, "proposed_compatibility": diff.compatibility}
+    drift = DriftReport(uri, str(evidence.get("detail", "")), full_evidence, proposed, diff)
+    ctx = run.ctx
+    return write_drift_report(run.lake.drift(ctx.source, ctx.dataset, ctx.run_id), contract, drift), str(
+        diff.compatibility
+    )
