@@ -1,6 +1,6 @@
 """The Kafka service's parts that need no JVM: health, its HTTP endpoint, settings, signals, stop-aware waits.
 
-The loop itself runs against a real broker in tests/e2e/test_kafka_service.py.
+The loop itself runs against a real broker in tests/e2e/test_kafka_service_e2e.py.
 """
 
 from __future__ import annotations
