@@ -1,4 +1,4 @@
-"""pytest imports test modules by basename (tests/ has no packages): two files with one name break collection."""
+"""pytest imports test modules by basename (tests/ has no packages): one name twice breaks collection."""
 
 from __future__ import annotations
 
