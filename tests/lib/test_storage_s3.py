@@ -184,3 +184,42 @@ def test_key_globs_read_like_local_globs(pattern: str, key: str, matches: bool) 
     from feedguard.lake.storage_s3 import glob_regex
 
     assert bool(glob_regex(pattern).match(key)) is matches
+
+
+@pytest.fixture(params=["local", "s3"])
+def root(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same lake root on both storages: a local folder, and an S3 bucket's root (an empty key prefix)."""
+    if request.param == "local":
+        return str(tmp_path / "lake")
+    request.getfixturevalue("s3")
+    return f"s3://{BUCKET}"
+
+
+def test_a_path_names_an_exact_file_or_a_whole_folder_never_a_prefix_of_names(root: str) -> None:
+    for parts in [
+        ("in", "a.json.tmp"),
+        ("in", "a.jsonl"),
+        ("in-other", "c.json"),
+        ("_runs", "r1.json.bak"),
+        ("_runs", "r10.json"),
+        ("_error_zone", "r10", "part-0.txt"),
+        ("top.txt",),
+    ]:
+        write_text(join(root, *parts), "x\n")
+    storage = storage_for(root)
+
+    assert not storage.exists(join(root, "in", "a.json"))  # a.json.tmp and a.jsonl are other files
+    assert storage.exists(join(root, "in", "a.jsonl"))
+    assert storage.exists(join(root, "in")) and not storage.exists(join(root, "i"))
+    assert list_files(join(root, "in", "a.json")) == []
+    assert [f.name for f in list_files(join(root, "in"))] == ["a.json.tmp", "a.jsonl"]  # not in-other/
+    assert [f.name for f in list_files(join(root, "in") + "/")] == ["a.json.tmp", "a.jsonl"]
+    assert list_names(root) == ["top.txt"]
+    assert list_folders(root) == ["_error_zone", "_runs", "in", "in-other"]
+
+    remove_path(join(root, "_runs", "r1.json"))  # nothing of that name: r1.json.bak stays
+    remove_path(join(root, "_error_zone", "r1"))  # run r1's folder: run r10's stays
+    remove_path(join(root, "in"))  # the folder in/, not in-other/
+    assert list_names(join(root, "_runs")) == ["r1.json.bak", "r10.json"]
+    assert list_folders(join(root, "_error_zone")) == ["r10"]
+    assert list_folders(root) == ["_error_zone", "_runs", "in-other"]

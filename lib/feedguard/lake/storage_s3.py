@@ -1,7 +1,10 @@
 """Amazon S3 storage (``s3://``, ``s3a://``, ``s3n://``) through boto3: a ``storage.Storage``.
 
-Keys are taken literally (``#`` and ``?`` are key characters, not a fragment or a query), a "folder" is a
-key prefix, and the client honours ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` (a moto server in tests).
+Keys are taken literally (``#`` and ``?`` are key characters, not a fragment or a query). A path names
+what it names on a local disk: the object with exactly that key, or the "folder" of the keys below
+``<key>/``, never the other keys that merely start with the same letters (``a.json`` is not ``a.jsonl``,
+``in`` is not ``in-other/``, run ``r1`` is not run ``r10``). The client honours ``AWS_ENDPOINT_URL_S3`` /
+``AWS_ENDPOINT_URL`` (a moto server in tests).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ CLIENT_SETTINGS = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SESSION_TOKEN",
 )
+NOT_FOUND = ("404", "NoSuchKey", "NotFound")  # what HEAD of a missing key answers
 _CLIENTS: dict[tuple[str | None, ...], Any] = {}
 
 
@@ -48,6 +52,18 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             out.append(re.escape(pattern[i]))
             i += 1
     return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+def folder_prefix(key: str) -> str:
+    """The prefix of the keys inside the folder ``key``: ``in`` or ``in/`` -> ``in/``; the root -> ``""``."""
+    stem = key.strip("/")
+    return f"{stem}/" if stem else ""
+
+
+def is_at_or_below(name: str, key: str) -> bool:
+    """Whether the object ``name`` is the file ``key`` itself or inside the folder ``key``."""
+    stem = key.rstrip("/")
+    return name == stem or name.startswith(folder_prefix(stem))
 
 
 def split_s3(uri: str) -> tuple[str, str]:
@@ -90,7 +106,7 @@ class S3Storage:
             name = obj["Key"]
             if name.endswith("/") or is_hidden(name.rsplit("/", 1)[-1]):
                 continue
-            if not has_magic or pattern.match(name):
+            if pattern.match(name) if has_magic else is_at_or_below(name, key):
                 uri = f"{scheme}://{bucket}/{name}"
                 found.append(FileInfo(uri, obj["Size"], obj["LastModified"].timestamp()))
         return found
@@ -125,19 +141,19 @@ class S3Storage:
     def remove(self, target: str) -> None:
         bucket, key = split_s3(target)
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", []) if is_at_or_below(o["Key"], key)]
             if keys:
                 self.client.delete_objects(Bucket=bucket, Delete={"Objects": keys})
 
     def list_names(self, folder: str) -> list[str]:
         bucket, key = split_s3(folder)
-        prefix = key.rstrip("/") + "/"
+        prefix = folder_prefix(key)
         inside = (o["Key"][len(prefix) :] for o in self._objects(bucket, prefix))
         return sorted(name for name in inside if "/" not in name)
 
     def list_folders(self, folder: str) -> list[str]:
         bucket, key = split_s3(folder)
-        prefix = key.rstrip("/") + "/"
+        prefix = folder_prefix(key)
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=bucket, Prefix=prefix, Delimiter="/"
         )
@@ -145,5 +161,19 @@ class S3Storage:
         return sorted(name[len(prefix) :].rstrip("/") for name in found)
 
     def exists(self, target: str) -> bool:
+        """The object with exactly this key, or a folder (any key below ``<key>/``), as a local path."""
         bucket, key = split_s3(target)
-        return any(True for _ in self._objects(bucket, key))
+        stem = key.rstrip("/")
+        if stem and self._has_object(bucket, stem):
+            return True
+        found = self.client.list_objects_v2(Bucket=bucket, Prefix=folder_prefix(stem), MaxKeys=1)
+        return bool(found.get("Contents"))
+
+    def _has_object(self, bucket: str, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=bucket, Key=key)
+        except self.client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in NOT_FOUND:
+                return False
+            raise
+        return True
