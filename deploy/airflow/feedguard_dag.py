@@ -12,7 +12,8 @@ the ``dags/`` prefix of its bucket). Each DAG ``feedguard_<source>_<dataset>``::
   deploy/batch; both pass ``--run_id <dag_id>-<ts_nodash>`` so every attempt of one DAG run is the same run
   for the job's ledger (retries are idempotent).
 * A failed ingest is retried only when it may be transient: exit code 75, or no exit code at all (the job
-  never started). Exit codes 1-5 fail the task at once (docs/operations.md says what to do for each).
+  never started). Every other exit code (1-6, 74) fails the task at once (docs/operations.md §1 says why
+  and what to do for each).
 * ``verify_run`` reads the run summary the job wrote (``<lake>/_runs/<run_id>.json``) and fails when the run
   did not succeed or its counts do not add up.
 * Failures (after retries) and SLA misses call the feedguard notifier (``feedguard.alerts``, when the

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-# docs/design.md "Exit codes": 75 is the one transient failure; the others need a person, not a retry.
+# docs/operations.md §1: 75 is the one transient failure; the others need a person, not a retry. The same
+# lists as feedguard.errors.RETRIED_EXIT_CODES / NOT_RETRIED_EXIT_CODES (this module cannot import the
+# library: Airflow may run without the wheel); tests/deploy/test_exit_code_policy.py keeps them equal.
 EXIT_TRANSIENT = 75
+RETRIED_EXIT_CODES = frozenset({EXIT_TRANSIENT})
 EXIT_MEANINGS: Mapping[int, str] = {
     0: "succeeded",
     1: "unexpected internal error (a bug)",
@@ -21,6 +24,8 @@ EXIT_MEANINGS: Mapping[int, str] = {
     3: "data-quality gate failed (critical expectation)",
     4: "structural change: file(s) quarantined, new contract version needed",
     5: "conservation check failed (records_read != valid + dead-lettered)",
+    6: "file(s) quarantined as corrupt (unreadable, or more bad records than the contract allows)",
+    74: "environment: disk full, permission denied or read-only lake (fix it, then rerun; not retried)",
     75: "transient infrastructure failure (broker or AWS endpoint unreachable past its window)",
 }
 SUCCESS_STATUSES = ("succeeded", "success", "ok", "completed")
@@ -96,7 +101,7 @@ def exit_code_from_error(message: str | None) -> int | None:
 
 def should_retry(exit_code: int | None) -> bool:
     """Retry a transient failure, and a failure whose cause is unknown (the job may never have started)."""
-    return exit_code is None or exit_code == EXIT_TRANSIENT
+    return exit_code is None or exit_code in RETRIED_EXIT_CODES
 
 
 def run_id_template(feed: Feed) -> str:

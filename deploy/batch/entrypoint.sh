@@ -24,8 +24,9 @@
 #   FEEDGUARD_CGROUP_ROOT   where the cgroup files are (default /sys/fs/cgroup; tests point it elsewhere)
 #   SPARK_SUBMIT            the spark-submit to run (default: spark-submit on PATH)
 #
-# Exit codes: the job's own, passed through spark-submit (0 ok, 2 configuration, 3 DQ gate, 4 structural change,
-# 5 conservation, 75 transient: retry; see docs/operations.md); 2 when this script itself is called wrongly.
+# Exit codes: the job's own, passed through spark-submit (0 ok, 1 bug, 2 configuration, 3 DQ gate, 4 structural
+# change, 5 conservation, 6 corrupt file, 74 environment, 75 transient: the only one retried; see
+# docs/operations.md §1); 2 when this script itself is called wrongly.
 set -euo pipefail
 
 readonly EXIT_USAGE=2

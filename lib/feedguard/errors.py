@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Final
+
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
@@ -11,6 +14,23 @@ EXIT_CONSERVATION = 5
 EXIT_FILE_CORRUPT = 6  # file(s) quarantined: unreadable, or more bad records than the contract allows
 EXIT_ENVIRONMENT = 74  # sysexits EX_IOERR: disk full, permission denied, read-only lake
 EXIT_TRANSIENT = 75
+
+# What the runners do with a failed run's exit code: the one list AWS Batch's evaluateOnExit
+# (deploy/batch), the Airflow DAG's should_retry (deploy/airflow) and docs/operations.md §1 follow
+# (tests/deploy/test_exit_code_policy.py holds them to it). Every other code is not retried, for a reason.
+RETRIED_EXIT_CODES: Final = frozenset({EXIT_TRANSIENT})
+NOT_RETRIED_EXIT_CODES: Final[Mapping[int, str]] = {
+    EXIT_INTERNAL: "a bug: the same input fails the same way until the code is fixed",
+    EXIT_USAGE: "arguments, configuration, contract or input stay wrong until a person changes them",
+    EXIT_DQ_FAILED: "the same data fail the same expectation: a person decides if data or suite is wrong",
+    EXIT_STRUCTURAL_CHANGE: "the file keeps its new structure; it needs a new contract version",
+    EXIT_CONSERVATION: "the output was undone and the next scheduled run retries the files; an immediate "
+    "retry would hide a defect that a person must look at",
+    EXIT_FILE_CORRUPT: "the same bytes stay corrupt (the other files loaded); the producer must re-send",
+    EXIT_ENVIRONMENT: "a full disk or quota, a read-only file system or a denied permission (IAM, bucket "
+    "policy, folder mode) stays so until a person fixes it: a retry fails the same way and only delays the "
+    "alert; a transient I/O condition (a lease held, an endpoint unreachable) exits 75 instead",
+}
 
 
 class FeedguardError(Exception):

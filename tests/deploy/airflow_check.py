@@ -49,7 +49,7 @@ def behaviour(module: Any) -> dict[str, Any]:
     from airflow.exceptions import AirflowException, AirflowFailException
 
     outcome = {}
-    for code in (None, 1, 2, 3, 4, 5, 75):
+    for code in (None, 1, 2, 3, 4, 5, 6, 74, 75):
         try:
             module.fail_or_retry(code, AirflowException("job failed"))
         except AirflowFailException:

@@ -123,3 +123,32 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def matches(pattern: str, value: str | None) -> bool:
+    """Batch's evaluateOnExit matching: exact, or a prefix when the pattern ends with ``*``."""
+    if value is None:
+        return False
+    if pattern.endswith("*"):
+        return value.startswith(pattern[:-1])
+    return value == pattern
+
+
+def batch_decision(
+    rules: list[dict[str, str]],
+    *,
+    exit_code: int | None = None,
+    status_reason: str | None = None,
+    reason: str | None = None,
+) -> str:
+    """What AWS Batch does with a failed attempt: the first rule whose conditions all match; RETRY if none."""
+    observed = {
+        "onExitCode": None if exit_code is None else str(exit_code),
+        "onStatusReason": status_reason,
+        "onReason": reason,
+    }
+    for rule in rules:
+        conditions = {k: v for k, v in rule.items() if k != "action"}
+        if all(matches(pattern, observed[key]) for key, pattern in conditions.items()):
+            return rule["action"].upper()
+    return "RETRY"

@@ -122,6 +122,8 @@ def test_exit_codes_decide_retry_or_fail_with_airflow_exceptions(airflow_view: d
         "3": "fail",
         "4": "fail",
         "5": "fail",
+        "6": "fail",
+        "74": "fail",  # environment: fixed by a person, then rerun (feedguard.errors.NOT_RETRIED_EXIT_CODES)
         "75": "retry",
     }
 

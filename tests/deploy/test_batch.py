@@ -16,48 +16,21 @@ import botocore.session
 import pyspark
 import pytest
 from botocore.validate import validate_parameters
-from deploy_helpers import DEPLOY, ROOT, accepted_flags, flag_name, load_rendered
+from deploy_helpers import DEPLOY, ROOT, accepted_flags, batch_decision, flag_name, load_rendered
+
+from feedguard.errors import EXIT_TRANSIENT, NOT_RETRIED_EXIT_CODES
 
 BATCH = DEPLOY / "batch"
 ENTRYPOINT = BATCH / "entrypoint.sh"
 DOCKERFILE = BATCH / "Dockerfile"
 JOB_DEFINITIONS = sorted((BATCH / "job-definitions").glob("*.json"))
 TOOLS = ROOT / ".cache" / "deploy-tools" / "bin"
-# docs/design.md "Exit codes": only 75 is transient.
-DATA_OR_CONFIG_ERRORS = (1, 2, 3, 4, 5)
-TRANSIENT = 75
+# The retry rule of every exit code comes from feedguard.errors (test_exit_code_policy.py checks them all).
+DATA_OR_CONFIG_ERRORS = tuple(sorted(NOT_RETRIED_EXIT_CODES))
+TRANSIENT = EXIT_TRANSIENT
 
 
 # --- job definitions -----------------------------------------------------------------------------------
-
-
-def matches(pattern: str, value: str | None) -> bool:
-    """Batch's evaluateOnExit matching: exact, or a prefix when the pattern ends with ``*``."""
-    if value is None:
-        return False
-    if pattern.endswith("*"):
-        return value.startswith(pattern[:-1])
-    return value == pattern
-
-
-def batch_decision(
-    rules: list[dict[str, str]],
-    *,
-    exit_code: int | None = None,
-    status_reason: str | None = None,
-    reason: str | None = None,
-) -> str:
-    """What AWS Batch does with a failed attempt: the first rule whose conditions all match; RETRY if none."""
-    observed = {
-        "onExitCode": None if exit_code is None else str(exit_code),
-        "onStatusReason": status_reason,
-        "onReason": reason,
-    }
-    for rule in rules:
-        conditions = {k: v for k, v in rule.items() if k != "action"}
-        if all(matches(pattern, observed[key]) for key, pattern in conditions.items()):
-            return rule["action"].upper()
-    return "RETRY"
 
 
 def command_flags(command: list[str]) -> set[str]:
