@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 import warnings
@@ -20,8 +21,17 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+def _not_py4j_retry(record: logging.LogRecord) -> bool:
+    """py4j logs a pooled connection it retries on the *root* logger at INFO, with a traceback: noise.
+
+    If the retry fails too, py4j raises and the job reports the error itself.
+    """
+    return not (record.levelno < logging.WARNING and f"{os.sep}py4j{os.sep}" in record.pathname)
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     handler = _StderrHandler()
+    handler.addFilter(_not_py4j_retry)
     formatter = logging.Formatter("%(asctime)sZ %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
     formatter.converter = time.gmtime
     handler.setFormatter(formatter)
