@@ -36,8 +36,8 @@ from feedguard.metrics import (
     cloudwatch_client,
     metrics_from_summary,
 )
+from feedguard_dev.sinks import webhook_receiver
 from support.moto_server import MotoEndpoint, closed_endpoint, running_moto_server, throttling_proxy
-from support.webhook import webhook_receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -349,7 +349,7 @@ def failed_run_message(run_id: str = "r-9") -> Any:
 def test_slack_webhook_receives_the_alert_json() -> None:
     message = failed_run_message()
     with webhook_receiver() as hook:
-        result = SlackWebhookNotifier(hook.url(f"/services/T0/B0/{SECRET_TOKEN}")).send(message)
+        result = SlackWebhookNotifier(hook.endpoint(f"/services/T0/B0/{SECRET_TOKEN}")).send(message)
 
     assert (result.delivered, result.attempts, result.status_code, result.error) == (True, 1, 200, None)
     assert [(p.path, p.content_type) for p in hook.posts] == [
@@ -370,7 +370,7 @@ def test_slack_500_is_retried_then_the_notifier_gives_up_without_raising(
     caplog.set_level(logging.DEBUG)
     with webhook_receiver(statuses=[500] * 10) as hook:
         notifier = SlackWebhookNotifier(
-            hook.url(f"/hooks/{SECRET_TOKEN}"), max_attempts=3, backoff_seconds=0.01
+            hook.endpoint(f"/hooks/{SECRET_TOKEN}"), max_attempts=3, backoff_seconds=0.01
         )
         report = deliver([failed_run_message()], [notifier])
 
@@ -394,7 +394,7 @@ def test_slack_500_is_retried_then_the_notifier_gives_up_without_raising(
 
 def test_slack_recovers_when_the_server_comes_back() -> None:
     with webhook_receiver(statuses=[500, 503]) as hook:
-        result = SlackWebhookNotifier(hook.url(), max_attempts=4, backoff_seconds=0.01).send(
+        result = SlackWebhookNotifier(hook.endpoint(), max_attempts=4, backoff_seconds=0.01).send(
             failed_run_message()
         )
 
@@ -403,7 +403,7 @@ def test_slack_recovers_when_the_server_comes_back() -> None:
 
 def test_slack_4xx_is_not_retried() -> None:
     with webhook_receiver(statuses=[404]) as hook:
-        result = SlackWebhookNotifier(hook.url(), backoff_seconds=0.01).send(failed_run_message())
+        result = SlackWebhookNotifier(hook.endpoint(), backoff_seconds=0.01).send(failed_run_message())
 
     assert (result.delivered, result.attempts, result.error, len(hook.posts)) == (False, 1, "HTTP 404", 1)
 
@@ -451,7 +451,7 @@ def test_failure_alerts_once_on_both_channels_then_one_resolved(moto: MotoEndpoi
         summary_at(now, run_id="r-3"),
     ]
     with webhook_receiver() as hook:
-        notifiers = [SlackWebhookNotifier(hook.url()), SnsEmailNotifier(sns, topic)]
+        notifiers = [SlackWebhookNotifier(hook.endpoint()), SnsEmailNotifier(sns, topic)]
         for summary in runs:
             alerts, state = alerts_for_run(summary, load_alert_state(lake), thresholds)
             report = deliver([format_alert(a, summary) for a in alerts], notifiers)

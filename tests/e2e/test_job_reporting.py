@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
+from feedguard_dev.sinks import webhook_receiver
 from jobs.ingest_files import main
 from support.moto_server import REGION, running_moto_server
-from support.webhook import webhook_receiver
 
 GOOD = json.dumps(
     {"order_id": "QB-00000001", "customer_id": "C000001", "customer_email": "ann@mail.example",
@@ -38,7 +38,7 @@ def test_job_publishes_metrics_and_alerts_once_per_change(
         for key, value in {
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
             "FEEDGUARD_CLOUDWATCH_ENDPOINT": moto.url, "FEEDGUARD_SNS_ENDPOINT": moto.url,
-            "FEEDGUARD_SLACK_WEBHOOK_URL": slack.url(),
+            "FEEDGUARD_SLACK_WEBHOOK_URL": slack.endpoint(),
         }.items():  # fmt: skip
             monkeypatch.setenv(key, value)
         topic = moto.client("sns").create_topic(Name="feedguard-alerts")["TopicArn"]

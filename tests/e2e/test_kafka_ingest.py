@@ -27,8 +27,8 @@ from feedguard.lake.layout import Lake
 from feedguard.lake.runlog import iso, utc_now
 from feedguard_dev.foodnow_producer import ProduceResult, produce_events
 from feedguard_dev.kafka_broker import KafkaBroker
+from feedguard_dev.sinks import webhook_receiver
 from jobs.ingest_kafka import main
-from support.webhook import webhook_receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -215,7 +215,7 @@ def test_an_outage_past_the_window_exits_75_with_an_alert_and_the_next_run_catch
     kafka.kill()
     try:
         with webhook_receiver() as hook:
-            monkeypatch.setenv("FEEDGUARD_SLACK_WEBHOOK_URL", hook.url())
+            monkeypatch.setenv("FEEDGUARD_SLACK_WEBHOOK_URL", hook.endpoint())
             code = run_job(kafka.bootstrap, topic, tmp_path, "--expected_downtime_minutes", "0.05",
                            "--alerts", "slack")  # fmt: skip
     finally:
@@ -273,7 +273,7 @@ def test_messages_expired_by_retention_are_detected_counted_ledgered_and_alerted
         time.sleep(0.5)
 
     with webhook_receiver() as hook:
-        monkeypatch.setenv("FEEDGUARD_SLACK_WEBHOOK_URL", hook.url())
+        monkeypatch.setenv("FEEDGUARD_SLACK_WEBHOOK_URL", hook.endpoint())
         assert run_job(kafka.bootstrap, topic, tmp_path, "--alerts", "slack") == 0
 
     first, lossy = summaries(tmp_path)

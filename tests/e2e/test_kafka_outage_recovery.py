@@ -29,7 +29,7 @@ from feedguard.runtime.args import KAFKA_JOB_ARGS, resolve_args
 from feedguard.runtime.reporting import reporters_from_args
 from feedguard_dev.foodnow_producer import produce_events
 from feedguard_dev.kafka_broker import KafkaBroker
-from support.webhook import webhook_receiver
+from feedguard_dev.sinks import webhook_receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -109,9 +109,9 @@ def test_a_run_that_dies_before_its_report_is_done_is_reported_once_by_the_next_
     topic = new_topic()
     sent = produce_events(kafka.bootstrap, topic, 40, seed=42)
     with webhook_receiver() as hook:
-        environ = {"FEEDGUARD_SLACK_WEBHOOK_URL": hook.url()}
+        environ = {"FEEDGUARD_SLACK_WEBHOOK_URL": hook.endpoint()}
         dead_run_until(spark, tmp_path, kafka.bootstrap, topic, last_step, environ)
-        monkeypatch.setenv("FEEDGUARD_SLACK_WEBHOOK_URL", hook.url())
+        monkeypatch.setenv("FEEDGUARD_SLACK_WEBHOOK_URL", hook.endpoint())
         assert run_job(kafka.bootstrap, topic, tmp_path, "--alerts", "slack") == 0
 
     dead, rerun = summaries(tmp_path)

@@ -28,11 +28,11 @@ import pytest
 from pyspark.sql import SparkSession
 from tests.support.fault_corpus import DAY, exact_bytes, file_name
 from tests.support.moto_server import REGION, running_moto_server
-from tests.support.webhook import webhook_receiver
 
 from feedguard.lake.sinks import quarantine_file
 from feedguard.lake.storage import list_files, open_binary
 from feedguard_dev.samples import _dumps, quickbite_order
+from feedguard_dev.sinks import webhook_receiver
 from jobs.ingest_files import main
 
 HTML_PAYLOAD = "<img src=x onerror=alert(1)>"
@@ -95,7 +95,7 @@ def test_no_secret_reaches_logs_summaries_metrics_alerts_or_docs(
     ]
     (feed / "orders_canary.jsonl").write_text("\n".join(lines) + "\n")
     with webhook_receiver(statuses=[500]) as hook:
-        url = hook.url(f"/services/TCANARY/BCANARY/{token}")
+        url = hook.endpoint(f"/services/TCANARY/BCANARY/{token}")
         monkeypatch.setenv("FEEDGUARD_SLACK_WEBHOOK_URL", url)
         code = main(
             ["ingest_files.py", "--JOB_NAME", "security", "--source", "quickbite", "--dataset", "orders",

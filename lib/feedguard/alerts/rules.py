@@ -31,15 +31,7 @@ ProblemKind = Literal[
     "dq_failed",
     "metrics_unsent",
 ]
-AlertKind = Literal[
-    "run_failed",
-    "structural_change",
-    "file_corrupt",
-    "intermittent_corruption",
-    "dq_failed",
-    "metrics_unsent",
-    "resolved",
-]
+AlertKind = Literal[ProblemKind, "resolved"]
 Severity = Literal["critical", "warning", "info"]
 
 PROBLEM_KINDS: Final[tuple[ProblemKind, ...]] = (
