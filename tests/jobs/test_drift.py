@@ -202,3 +202,35 @@ def test_only_csv_contracts_map_header_names() -> None:
     data["fields"][0]["source_name"] = "order id"
     with pytest.raises(ContractError, match="source_name maps CSV header names only"):
         parse_contract(data, Path("orders.v1.yaml"))
+
+
+def test_a_repeated_key_in_a_structurally_changed_json_file_is_evidence_not_a_crash(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    # Spark's schema inference keeps both copies of a repeated key and then refuses its own schema
+    # (COLUMN_ALREADY_EXISTS): the drift report crashed the run.
+    rng = random.Random(5)
+    lines = []
+    for n in range(10):
+        order = quickbite_order(rng, 910_000 + n, dt.date(2026, 11, 28))
+        order["loyalty_tier"] = "gold"  # every record carries a new field: a structural change
+        lines.append(json.dumps(order))
+    lines[3] = lines[3][:-1] + ', "status": "delivered"}'  # and one record repeats a key
+    folder = tmp_path / "in"
+    folder.mkdir()
+    original = folder / "orders.jsonl"
+    original.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, summary = ingest(folder, "quickbite", tmp_path / "lake")
+    assert code == 4 and summary["status"] == "structural_change"
+    assert summary["records_read"] == summary["records_dead_lettered"] == 10
+    assert summary["dead_letters_by_type"] == {"structural_change": 10}
+    (file_report,) = summary["files"]
+    assert file_report["verdict"] == "structural_change"
+    assert Path(file_report["quarantined_to"]).read_bytes() == original.read_bytes()
+    paths = summary["drift_reports"][file_report["path"]]
+    report = json.loads(Path(paths["json"]).read_text())
+    assert report["evidence"]["repeated_keys"] == ["status"]
+    assert "`status`" in Path(paths["markdown"]).read_text()
+    proposed = load_contract(Path(paths["proposed_contract"]).rename(tmp_path / "orders.v2.yaml"))
+    assert proposed.field("loyalty_tier").type == "string"
+    assert proposed.field_names.count("status") == 1

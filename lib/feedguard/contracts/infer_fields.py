@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from feedguard.contracts.contract import FIELD_NAME_RE, FieldSpec
-from feedguard.contracts.drift import field_name_for
+from feedguard.contracts.field_names import field_name_for
 from feedguard.contracts.infer_profile import FieldProfile, SampleProfile
 from feedguard.contracts.infer_types import Choice, Issue, choose_type, evidence, family, temporal_pattern
 
