@@ -104,13 +104,32 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _aws_options(args: argparse.Namespace) -> Any:
+    """The health site's AWS source from the docs build flags (None when none of them is given)."""
+    from feedguard.health import AwsOptions
+
+    queues = tuple(q.strip() for item in args.batch_queue or () for q in item.split(",") if q.strip())
+    given = (args.aws_region, args.aws_endpoint_url, args.environment, queues, args.ecs_cluster)
+    if not any(given):
+        return None
+    return AwsOptions(
+        args.aws_region, args.aws_endpoint_url, args.environment, queues, args.ecs_cluster, args.ecs_service
+    )
+
+
 def _docs_build(args: argparse.Namespace) -> int:
     from feedguard.health import HealthOptions, build_health_site
     from feedguard.lake.layout import Lake
     from feedguard.quality.docs import build_docs
     from feedguard.runtime.session import build_session
 
-    options = HealthOptions(args.lake, args.contracts_dir, kafka_bootstrap=args.kafka_bootstrap)
+    options = HealthOptions(
+        args.lake,
+        args.contracts_dir,
+        kafka_bootstrap=args.kafka_bootstrap,
+        aws=_aws_options(args),
+        service_health_url=args.service_health_url,
+    )
     spark = build_session("feedguard-docs")
     index = build_docs(
         args.lake,
@@ -165,6 +184,24 @@ def _register_monitoring(sub: Any) -> None:
     collect.set_defaults(func=_monitoring_collect)
 
 
+def _register_docs_sources(build: Any) -> None:
+    """The health site's optional live sources: AWS (Airflow, Batch, Fargate panels), the consumer service."""
+    aws = build.add_argument_group("AWS panels (default credentials, or an endpoint such as moto)")
+    aws.add_argument("--aws-region", dest="aws_region", help="region of the AWS calls")
+    aws.add_argument("--aws-endpoint-url", dest="aws_endpoint_url", help="a local emulator only")
+    aws.add_argument("--environment", help="Airflow panel: the callbacks' Environment dimension (prod, ...)")
+    aws.add_argument(
+        "--batch-queue", dest="batch_queue", action="append", help="Batch panel: a job queue (repeatable)"
+    )
+    aws.add_argument("--ecs-cluster", dest="ecs_cluster", help="Fargate panel: the ECS cluster's tasks")
+    aws.add_argument("--ecs-service", dest="ecs_service", help="Fargate panel: only this service's tasks")
+    build.add_argument(
+        "--service-health-url",
+        dest="service_health_url",
+        help="Fargate panel: the consumer service's /healthz (e.g. http://127.0.0.1:8080/healthz)",
+    )
+
+
 def register(sub: Any) -> None:
     """Add the contracts, replay, docs, expectations and monitoring sub-commands."""
     _register_monitoring(sub)
@@ -177,6 +214,7 @@ def register(sub: Any) -> None:
     build.add_argument(
         "--kafka-bootstrap", dest="kafka_bootstrap", help="a broker to show on the Kafka panel (host:port)"
     )
+    _register_docs_sources(build)
     build.set_defaults(func=_docs_build)
 
     expectations = sub.add_parser("expectations", help="Great Expectations suites kept in expectations/")

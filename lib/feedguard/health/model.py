@@ -6,18 +6,40 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from feedguard.metrics.model import DEFAULT_NAMESPACE
+
 RunSummary = Mapping[str, Any]  # a <lake>/_runs/<run_id>.json document (its schema: lake.runlog)
 
 
 @dataclass(frozen=True)
+class AwsOptions:
+    """Where the Airflow, Batch and Fargate panels read AWS: the default credentials, or an endpoint (moto).
+
+    A panel reads AWS only when its own setting is given: ``environment`` (the Airflow callbacks' metrics),
+    ``batch_queues``, ``ecs_cluster`` (and optionally the service whose tasks to show).
+    """
+
+    region: str | None = None
+    endpoint_url: str | None = None
+    environment: str | None = None
+    batch_queues: tuple[str, ...] = ()
+    ecs_cluster: str | None = None
+    ecs_service: str | None = None
+    namespace: str = DEFAULT_NAMESPACE
+    window_hours: int = 24
+
+
+@dataclass(frozen=True)
 class HealthOptions:
-    """Where the lake and the contracts are, and a broker to ask for the Kafka panel (optional)."""
+    """Where the lake and the contracts are; optional live sources: a broker, AWS, the consumer service."""
 
     lake: str
     contracts_dir: str = "contracts"
     kafka_bootstrap: str | None = None
     examples_per_reason: int = 20
     latest_runs: int = 50
+    aws: AwsOptions | None = None
+    service_health_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +144,83 @@ class BrokerStatus:
 
 
 @dataclass(frozen=True)
+class BatchQueueStatus:
+    """A Batch job queue: jobs per active state now and per finished state in the window (or the error)."""
+
+    queue: str
+    jobs: Mapping[str, int] = field(default_factory=dict)
+    oldest_wait_seconds: float = 0.0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class EcsTask:
+    """An ECS task of the cluster as ``DescribeTasks`` gives it."""
+
+    task_id: str
+    group: str
+    launch_type: str
+    last_status: str
+    desired_status: str
+    health_status: str
+    started_at: str | None = None
+    stopped_reason: str = ""
+
+
+@dataclass(frozen=True)
+class EcsService:
+    name: str
+    status: str
+    desired: int
+    running: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class DagFigures:
+    """Sums of one DAG's callback metrics over the window (``feedguard.monitoring.airflow``)."""
+
+    dag: str
+    runs_succeeded: float = 0.0
+    runs_failed: float = 0.0
+    task_successes: float = 0.0
+    task_failures: float = 0.0
+    task_retries: float = 0.0
+    sla_misses: float = 0.0
+
+    @property
+    def success_rate_pct(self) -> float | None:
+        runs = self.runs_succeeded + self.runs_failed
+        return round(100.0 * self.runs_succeeded / runs, 1) if runs else None
+
+
+@dataclass(frozen=True)
+class AwsFigures:
+    """What AWS said when the site was built. A part is None when its setting was not given, or when the
+    call failed: then its ``*_error`` names the call and the error."""
+
+    options: AwsOptions
+    source: str
+    batch: Sequence[BatchQueueStatus] | None = None
+    tasks: Sequence[EcsTask] | None = None
+    service: EcsService | None = None
+    ecs_error: str = ""
+    dags: Sequence[DagFigures] | None = None
+    airflow_error: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """The consumer service's ``/healthz`` answer (``reachable`` False: ``error`` says why)."""
+
+    url: str
+    reachable: bool
+    error: str = ""
+    http_status: int | None = None
+    snapshot: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class HealthData:
     """Everything the pages are rendered from."""
 
@@ -135,6 +234,8 @@ class HealthData:
     alert_state: Mapping[str, Any] = field(default_factory=dict)
     sink_files: Mapping[str, Sequence[str]] = field(default_factory=dict)
     broker: BrokerStatus | None = None
+    aws: AwsFigures | None = None
+    service: ServiceStatus | None = None
 
     def feeds(self) -> list[str]:
         """``source/dataset`` of every feed with a run, sorted."""

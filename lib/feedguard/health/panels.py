@@ -1,13 +1,16 @@
 """The health site's index: six panels, as on the CloudWatch dashboard, from what the local lake knows.
 
 Overview, Airflow DAGs, AWS Batch, AWS Fargate, Kafka/MSK, Alerts & Notifications. Each panel shows
-its local source and says plainly what only AWS has, and which command or setting would show it.
+its local source and says plainly what only AWS has, and which command or setting would show it; the
+Airflow, Batch and Fargate panels show AWS's own figures when the site was built with them
+(``aws_panels``), the Fargate panel the consumer service's ``/healthz`` when it was given.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
+from feedguard.health.aws_panels import airflow_source, batch_source, fargate_source, service_section
 from feedguard.health.html import Cell, Markup, esc, link, span, table
 from feedguard.health.kafka_panel import aws_note, kafka_panel
 from feedguard.health.model import HealthData, feed_of, feed_page_name
@@ -73,10 +76,7 @@ def airflow(data: HealthData) -> str:
         "<p>No Airflow runs locally: <code>make run</code> calls the jobs directly. The DAG of each feed "
         "and the latest run its <code>verify_run</code> task would read from the lake:</p>"
         + table(["DAG", "feed", "latest run in the lake"], rows, table_id="airflow")
-        + aws_note(
-            "DAG runs, task durations and failures are in MWAA and on the dashboard's Airflow widgets. "
-            "Locally: make airflow-venv, then make test-deploy checks the DAG."
-        )
+        + airflow_source(data.aws)
     )
 
 
@@ -89,10 +89,7 @@ def batch(data: HealthData) -> str:
     return (
         "<p>The exit codes of the latest runs and what AWS Batch's retry strategy would do with each:</p>"
         + table(["feed", "run", "exit code", "Batch would"], rows, table_id="batch")
-        + aws_note(
-            "Batch job states and attempts: aws batch list-jobs --job-queue feedguard, or the "
-            "dashboard's Batch widgets (jobs submitted, failed, succeeded)."
-        )
+        + batch_source(data.aws)
     )
 
 
@@ -102,12 +99,10 @@ def fargate(data: HealthData) -> str:
         for r in sorted(data.runs, key=lambda r: str(r.get("started_at", "")), reverse=True)[:15]
     ]
     return (
-        "<p>Job durations from the run log (what the dashboard's JobDurationSeconds shows):</p>"
+        service_section(data.service)
+        + "<p>Job durations from the run log (what the dashboard's JobDurationSeconds shows):</p>"
         + table(["feed", "run", "duration (s)"], rows, table_id="fargate")
-        + aws_note(
-            "ECS/Fargate CPU and memory of the containers exist only in CloudWatch (Container "
-            "Insights of the cluster named by EcsClusterName in deploy/monitoring)."
-        )
+        + fargate_source(data.aws)
     )
 
 

@@ -13,19 +13,21 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from feedguard.health import lake_tables
+from feedguard.health.aws import read_aws
 from feedguard.health.broker import broker_status
 from feedguard.health.feeds import feed_body
 from feedguard.health.html import link, page
 from feedguard.health.model import HealthData, HealthOptions, feed_page_name
 from feedguard.health.pages import alerts_body, metrics_body, sla_body
 from feedguard.health.panels import index_body
+from feedguard.health.service import service_status
 from feedguard.lake.layout import Lake
 
 FOLDER = "health"
 
 
 def load_health_data(spark: SparkSession, options: HealthOptions) -> HealthData:
-    """Everything the pages show, read once (the broker is asked only when ``kafka_bootstrap`` is set)."""
+    """Everything the pages show, read once (the broker, AWS and the service only when they are given)."""
     lake = Lake(options.lake)
     runs = lake_tables.read_runs(lake)
     feeds = sorted({f"{r.get('source')}/{r.get('dataset')}" for r in runs})
@@ -42,6 +44,8 @@ def load_health_data(spark: SparkSession, options: HealthOptions) -> HealthData:
         alert_state=lake_tables.alert_state(lake),
         sink_files=lake_tables.sink_files(lake),
         broker=broker_status(options.kafka_bootstrap) if options.kafka_bootstrap else None,
+        aws=read_aws(options.aws) if options.aws else None,
+        service=service_status(options.service_health_url) if options.service_health_url else None,
     )
 
 
