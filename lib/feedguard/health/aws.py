@@ -28,7 +28,7 @@ from feedguard.monitoring import airflow as callbacks
 from feedguard.monitoring.batch import BATCH_JOBS, BATCH_JOBS_FINISHED, BATCH_OLDEST_JOB_AGE
 
 # A site build must not hang on an endpoint that does not answer: short timeouts, one retry.
-CLIENT_CONFIG: Final = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2})
+CLIENT_CONFIG: Final = Config(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 2})
 AWS_ERRORS: Final = (BotoCoreError, ClientError)
 DESCRIBE_TASKS_MAX: Final = 100
 METRIC_QUERIES_MAX: Final = 500
