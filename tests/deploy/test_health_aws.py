@@ -218,8 +218,8 @@ def test_the_airflow_panel_shows_each_dags_success_rate_over_24_hours(
     page = index(figures, tmp_path)
     # DAG, runs succeeded, runs failed, success rate, task successes, task failures, retries, SLA misses
     assert rows(page, "airflow-aws") == [
-        ["feedguard_mealdash_orders", "0.0", "1.0", "0%", "0.0", "0.0", "0.0", "0.0"],
-        ["feedguard_quickbite_orders", "3.0", "1.0", "75%", "4.0", "2.0", "1.0", "1.0"],
+        ["feedguard_mealdash_orders", "0", "1", "0%", "0", "0", "0", "0"],
+        ["feedguard_quickbite_orders", "3", "1", "75%", "4", "2", "1", "1"],
     ]
     assert "Only in AWS:" not in page.split("id='panel-kafka'")[0].split("id='panel-airflow'")[1]
 

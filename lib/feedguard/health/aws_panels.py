@@ -90,18 +90,9 @@ def airflow_aws(aws: AwsFigures) -> str:
     rows: list[list[Cell]] = []
     for d in aws.dags:
         rate = d.success_rate_pct
-        rows.append(
-            [
-                d.dag,
-                d.runs_succeeded,
-                d.runs_failed,
-                pct(rate) if rate is not None else None,
-                d.task_successes,
-                d.task_failures,
-                d.task_retries,
-                d.sla_misses,
-            ]
-        )
+        counts = (d.task_successes, d.task_failures, d.task_retries, d.sla_misses)
+        runs = [_count(d.runs_succeeded), _count(d.runs_failed), pct(rate) if rate is not None else None]
+        rows.append([d.dag, *runs, *map(_count, counts)])
     headers = ["DAG", "runs succeeded", "runs failed", "success rate", "task successes", "task failures"]
     return head + table([*headers, "retries", "SLA misses"], rows, table_id="airflow-aws")
 
@@ -202,6 +193,11 @@ def service_section(status: ServiceStatus | None) -> str:
         f"<h3>Consumer service</h3><p class='muted'>{esc(status.url)} answered HTTP {status.http_status}.</p>"
         + table(["", "value"], rows, table_id="service-health")
     )
+
+
+def _count(value: float) -> Cell:
+    """A sum of counts: whole numbers without a decimal point."""
+    return int(value) if float(value).is_integer() else value
 
 
 def _value(value: object) -> Cell:
