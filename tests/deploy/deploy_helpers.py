@@ -80,8 +80,10 @@ SAMPLE_TOKENS: Mapping[str, str] = {
     "FEEDGUARD_ALERTS_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:feedguard-alerts",
     "FEEDGUARD_SLACK_SECRET_ID": "feedguard/slack-webhook",
     "FEEDGUARD_MSK_CONNECTION": "feedguard-msk",
-    "FOODNOW_BOOTSTRAP_SERVERS": "b-1.msk.example:9094,b-2.msk.example:9094",
+    "FOODNOW_BOOTSTRAP_SERVERS": "b-1.msk.example:9096,b-2.msk.example:9096",  # MSK's SASL/SCRAM port
     "FOODNOW_TOPIC": "foodnow.order-events",
+    "FOODNOW_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+    "FOODNOW_KAFKA_SECRET_ID": "AmazonMSK_feedguard-foodnow",
     "FEEDGUARD_IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/feedguard:0.1.0",
     "FEEDGUARD_BATCH_JOB_ROLE_ARN": "arn:aws:iam::123456789012:role/feedguard-batch-job",
     "AWS_REGION": "eu-west-1",

@@ -10,13 +10,15 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from feedguard.errors import UsageError
+from feedguard.kafka.credentials import secret_reader
 from feedguard.kafka.outage import MaintenanceWindow, OutagePolicy
+from feedguard.kafka.security import NO_SECURITY, KafkaSecurity, kafka_security
 from feedguard.kafka.source import DEFAULT_TIMEOUT_MS
 
 # One bootstrap server: host name or IPv4 address, or an IPv6 address in brackets; then the port.
@@ -52,6 +54,7 @@ class KafkaFeed:
     consumer_group: str
     max_offsets_per_partition: int | None = None
     timeout_ms: int = DEFAULT_TIMEOUT_MS
+    security: KafkaSecurity = NO_SECURITY  # PLAINTEXT; its repr never shows the credentials
 
 
 def default_consumer_group(source: str, dataset: str) -> str:
@@ -106,8 +109,21 @@ def outage_policy(expected_downtime_minutes: str | None, windows: str | None) ->
     )
 
 
-def kafka_feed(opts: Mapping[str, Any]) -> KafkaFeed:
-    """The feed of resolved job arguments (``KAFKA_JOB_ARGS``)."""
+def feed_security(
+    opts: Mapping[str, Any], environ: Mapping[str, str], read_secret: Callable[[str], str] | None = None
+) -> KafkaSecurity:
+    """The brokers' security of resolved job arguments; credentials from ``environ`` or Secrets Manager."""
+    return kafka_security(
+        opts.get("kafka_security_protocol"),
+        opts.get("kafka_sasl_mechanism"),
+        environ=environ,
+        secret_id=opts.get("kafka_secret_id") or None,
+        read_secret=read_secret or secret_reader(environ),
+    )
+
+
+def kafka_feed(opts: Mapping[str, Any], security: KafkaSecurity | None = None) -> KafkaFeed:
+    """The feed of resolved job arguments (``KAFKA_JOB_ARGS``) and the brokers' security (PLAINTEXT)."""
     return KafkaFeed(
         bootstrap=bootstrap_servers(str(opts["bootstrap_servers"])),
         topic=str(opts["topic"]),
@@ -115,4 +131,5 @@ def kafka_feed(opts: Mapping[str, Any]) -> KafkaFeed:
         max_offsets_per_partition=positive_int(
             "max_offsets_per_partition", opts.get("max_offsets_per_partition")
         ),
+        security=security or NO_SECURITY,
     )

@@ -78,7 +78,9 @@ def run_kafka_ingest(
     progress = Progress()
     try:
         progress.earliest, progress.latest = guard.call(
-            lambda: fetch_offsets(feed.bootstrap, feed.topic, timeout_ms=feed.timeout_ms),
+            lambda: fetch_offsets(
+                feed.bootstrap, feed.topic, timeout_ms=feed.timeout_ms, security=feed.security
+            ),
             what="fetch offsets",
         )
         progress.state = read_batch_state(spark, lake.kafka_offsets, feed.topic)
@@ -99,6 +101,7 @@ def run_kafka_ingest(
                     progress.next_offsets,
                     metadata=ctx.run_id,
                     timeout_ms=feed.timeout_ms,
+                    security=feed.security,
                 ),
                 what="commit consumer-group offsets",
             )
@@ -193,7 +196,14 @@ def read_and_measure(
     offsets, the count reads the messages), the half-filled cache is dropped before the error leaves.
     """
     routed = (
-        load_kafka_batch(spark, feed.bootstrap, feed.topic, plan, timeout_ms=feed.timeout_ms)
+        load_kafka_batch(
+            spark,
+            feed.bootstrap,
+            feed.topic,
+            plan,
+            timeout_ms=feed.timeout_ms,
+            extra_options=feed.security.spark_options(),
+        )
         .transform(parse_json_records, contract)
         .transform(flag_empty_messages)
         .transform(error_type)

@@ -20,7 +20,7 @@ from feedguard.contracts.contract import Contract
 from feedguard.contracts.registry import load_versions, select_version
 from feedguard.errors import UsageError
 from feedguard.ingest.routing import RunContext
-from feedguard.kafka.config import KafkaFeed, kafka_feed, outage_policy
+from feedguard.kafka.config import KafkaFeed, feed_security, kafka_feed, outage_policy
 from feedguard.kafka.ingest import AfterWrite, kafka_guard
 from feedguard.kafka.lifecycle import ingest_and_report
 from feedguard.kafka.outage import OutagePolicy
@@ -50,7 +50,7 @@ def kafka_job_setup(opts: Mapping[str, Any], environ: Mapping[str, str]) -> Kafk
     """The contract, feed, outage policy, a usable lake and the reporters of the options."""
     versions = load_versions(opts["contracts_dir"], opts["source"], opts["dataset"])
     contract = select_version(versions, dt.date.today(), None)
-    feed = kafka_feed(opts)
+    feed = kafka_feed(opts, feed_security(opts, environ))
     policy = outage_policy(opts["expected_downtime_minutes"], opts["maintenance_windows"])
     lake = Lake(opts["lake_path"])
     lake.check_usable()  # a file or a read-only folder is a one-line error (exit 2 or 74), not a traceback

@@ -28,6 +28,7 @@ from kafka.errors import KafkaTimeoutError, UnknownTopicOrPartitionError, for_co
 from kafka.structs import OffsetAndMetadata
 
 from feedguard.errors import EXIT_USAGE, FeedguardError, UsageError
+from feedguard.kafka.security import NO_SECURITY, KafkaSecurity
 
 DEFAULT_SESSION_TIMEOUT_MS = 10_000  # kafka-python's default
 
@@ -199,7 +200,9 @@ def offsets_json(topic: str, offsets: Mapping[int, int]) -> str:
     return json.dumps({topic: {str(p): offsets[p] for p in sorted(offsets)}}, separators=(",", ":"))
 
 
-def _consumer(bootstrap: str, group_id: str | None, timeout_ms: int) -> KafkaConsumer:
+def _consumer(
+    bootstrap: str, group_id: str | None, timeout_ms: int, security: KafkaSecurity = NO_SECURITY
+) -> KafkaConsumer:
     """A consumer that never joins its group (kafka-python: session < request timeout, heartbeat below)."""
     request_timeout_ms = max(timeout_ms, 1000) + 500
     session_timeout_ms = min(DEFAULT_SESSION_TIMEOUT_MS, request_timeout_ms - 1)
@@ -211,11 +214,16 @@ def _consumer(bootstrap: str, group_id: str | None, timeout_ms: int) -> KafkaCon
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=session_timeout_ms // 3,
         client_id="feedguard-offsets",
+        **security.client_options(),
     )
 
 
 def topic_partitions(
-    consumer: KafkaConsumer, topic: str, bootstrap: str, timeout_ms: int
+    consumer: KafkaConsumer,
+    topic: str,
+    bootstrap: str,
+    timeout_ms: int,
+    security: KafkaSecurity = NO_SECURITY,
 ) -> list[TopicPartition]:
     """The topic's partitions; a missing topic is exit 2, a broker that does not answer is transient.
 
@@ -225,17 +233,20 @@ def topic_partitions(
     partitions = consumer.partitions_for_topic(topic)
     if partitions:
         return [TopicPartition(topic, p) for p in sorted(partitions)]
-    if topic_exists(bootstrap, topic, timeout_ms=timeout_ms):
+    if topic_exists(bootstrap, topic, timeout_ms=timeout_ms, security=security):
         raise KafkaTimeoutError(f"the broker did not answer the metadata request for topic {topic!r}")
     raise UnknownTopicError(f"topic {topic!r} does not exist on the broker {bootstrap}")
 
 
-def topic_exists(bootstrap: str, topic: str, *, timeout_ms: int = 10_000) -> bool:
+def topic_exists(
+    bootstrap: str, topic: str, *, timeout_ms: int = 10_000, security: KafkaSecurity = NO_SECURITY
+) -> bool:
     """True when the broker lists ``topic``; raises kafka-python's errors when it cannot be asked."""
     admin = KafkaAdminClient(
         bootstrap_servers=bootstrap,
         request_timeout_ms=max(timeout_ms, 1000) + 500,
         client_id="feedguard-offsets",
+        **security.client_options(),
     )
     try:
         (described,) = admin.describe_topics([topic])
@@ -250,16 +261,16 @@ def topic_exists(bootstrap: str, topic: str, *, timeout_ms: int = 10_000) -> boo
 
 
 def fetch_offsets(
-    bootstrap: str, topic: str, *, timeout_ms: int = 10_000
+    bootstrap: str, topic: str, *, timeout_ms: int = 10_000, security: KafkaSecurity = NO_SECURITY
 ) -> tuple[dict[int, int], dict[int, int]]:
     """The broker's (earliest, latest) offsets per partition of ``topic``.
 
     Raises kafka-python's ``NoBrokersAvailable``/``KafkaTimeoutError`` when the broker is unreachable
     (wrap the call in :class:`feedguard.kafka.outage.OutageGuard`).
     """
-    consumer = _consumer(bootstrap, None, timeout_ms)
+    consumer = _consumer(bootstrap, None, timeout_ms, security)
     try:
-        tps = topic_partitions(consumer, topic, bootstrap, timeout_ms)
+        tps = topic_partitions(consumer, topic, bootstrap, timeout_ms, security)
         earliest = consumer.beginning_offsets(tps)
         latest = consumer.end_offsets(tps)
         return ({tp.partition: earliest[tp] for tp in tps}, {tp.partition: latest[tp] for tp in tps})
@@ -268,13 +279,18 @@ def fetch_offsets(
 
 
 def fetch_group_offsets(
-    bootstrap: str, group_id: str, topic: str, *, timeout_ms: int = 10_000
+    bootstrap: str,
+    group_id: str,
+    topic: str,
+    *,
+    timeout_ms: int = 10_000,
+    security: KafkaSecurity = NO_SECURITY,
 ) -> dict[int, int]:
     """The next offsets ``group_id`` committed for ``topic`` (partitions without a commit are omitted)."""
-    consumer = _consumer(bootstrap, group_id, timeout_ms)
+    consumer = _consumer(bootstrap, group_id, timeout_ms, security)
     try:
         result: dict[int, int] = {}
-        for tp in topic_partitions(consumer, topic, bootstrap, timeout_ms):
+        for tp in topic_partitions(consumer, topic, bootstrap, timeout_ms, security):
             offset = consumer.committed(tp, timeout_ms=timeout_ms)
             if offset is not None:
                 result[tp.partition] = offset
@@ -291,6 +307,7 @@ def commit_group_offsets(
     *,
     metadata: str = "",
     timeout_ms: int = 10_000,
+    security: KafkaSecurity = NO_SECURITY,
 ) -> None:
     """Commit ``next_offsets`` for ``group_id`` on the broker, so lag tools and MSK metrics see this consumer.
 
@@ -299,7 +316,7 @@ def commit_group_offsets(
     """
     if not next_offsets:
         return
-    consumer = _consumer(bootstrap, group_id, timeout_ms)
+    consumer = _consumer(bootstrap, group_id, timeout_ms, security)
     try:
         consumer.commit(
             {TopicPartition(topic, p): OffsetAndMetadata(o, metadata, -1) for p, o in next_offsets.items()},

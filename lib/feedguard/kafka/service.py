@@ -185,7 +185,9 @@ def nothing_new(loop: ServiceLoop, last: Mapping[str, Any]) -> bool:
         return False
     feed = loop.setup.feed
     try:
-        _, latest = fetch_offsets(feed.bootstrap, feed.topic, timeout_ms=feed.timeout_ms)
+        _, latest = fetch_offsets(
+            feed.bootstrap, feed.topic, timeout_ms=feed.timeout_ms, security=feed.security
+        )
     except Exception as exc:  # the run that follows reports it properly
         log.info("idle poll of %s failed (%s): running a batch", feed.topic, exc)
         return False

@@ -180,6 +180,9 @@ KAFKA_JOB_ARGS = JobArgs(
         "sns_topic_arn": None,
         "slack_secret_id": None,
         "consumer_group": None,  # default: feedguard-<source>-<dataset>
+        "kafka_security_protocol": "PLAINTEXT",  # PLAINTEXT, SSL or SASL_SSL (feedguard.kafka.security)
+        "kafka_sasl_mechanism": None,  # with SASL_SSL: SCRAM-SHA-512 (MSK) by default
+        "kafka_secret_id": None,  # the Secrets Manager secret with the SASL credentials (never the values)
         "max_offsets_per_partition": None,
         "expected_downtime_minutes": "30",
         "maintenance_windows": None,  # comma-separated ISO-8601 intervals START/END (UTC)
