@@ -11,7 +11,7 @@ from pathlib import Path
 from feedguard.cli import build_parser
 from feedguard.cli_commands import _aws_options
 from feedguard.health import AwsOptions, HealthData, write_pages
-from feedguard.health.model import ServiceStatus
+from feedguard.health.model import AwsFigures, ServiceStatus
 from feedguard.health.service import service_status
 from feedguard.kafka.health import ServiceHealth, serve_health
 
@@ -139,3 +139,10 @@ def test_the_docs_build_flags_configure_aws_only_when_given() -> None:
         "foodnow-consumer",
     )
     assert args.service_health_url == "http://127.0.0.1:8080/healthz"
+
+
+def test_an_environment_without_callback_metrics_is_said_so(tmp_path: Path) -> None:
+    figures = AwsFigures(AwsOptions("eu-west-1", environment="dev"), "the default AWS credentials", dags=[])
+    page = write_pages(HealthData(lake="/lake", runs=[], aws=figures), tmp_path).read_text()
+    assert "No callback metric for Environment=dev in Feedguard/DataQuality in the window" in page
+    assert "--batch-queue QUEUE" in page  # the Batch panel was not configured: it names its flag

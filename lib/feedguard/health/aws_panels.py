@@ -83,8 +83,9 @@ def airflow_aws(aws: AwsFigures) -> str:
     if aws.airflow_error:
         return head + _failed(aws.airflow_error, "airflow-aws-error")
     if not aws.dags:
+        where = f"Environment={aws.options.environment} in {aws.options.namespace}"
         return head + (
-            "<p class='muted'>No callback metric in this environment in the window: the DAGs' callbacks "
+            f"<p class='muted'>No callback metric for {esc(where)} in the window: the DAGs' callbacks "
             "publish them (deploy/airflow/feedguard_callbacks.py).</p>"
         )
     rows: list[list[Cell]] = []
