@@ -122,7 +122,7 @@ def test_the_cheap_flag_covers_every_record_the_exact_checks_reject(spark: Spark
     # the exact checks on every record: the intermediates computed unconditionally
     everything = flagged.select(
         "*",
-        *[value.alias(f"{name}_all") for name, value in exact_intermediates().items()],
+        *[value.alias(f"{name}_all") for name, value in exact_intermediates(contract).items()],
         F.from_json("_raw", parse_schema(contract), json_options(contract)).alias("_p"),
     )
     numeric = [f.name for f in contract.fields if has_numbers(f)]
@@ -131,7 +131,7 @@ def test_the_cheap_flag_covers_every_record_the_exact_checks_reject(spark: Spark
         F.col("_p").getField(CORRUPT_COLUMN).alias("_corrupt_all"),
         F.struct(*[F.col("_p").getField(n).alias(n) for n in numeric]).alias("_wide_all"),
     ).drop("_p")
-    for name in ("_corrupt", "_wide", *exact_intermediates()):
+    for name in ("_corrupt", "_wide", *exact_intermediates(contract)):
         everything = everything.drop(name).withColumnRenamed(f"{name}_all", name)
     rows = everything.select("_row_in_block", "_maybe_bad", json_record_errors(contract).alias("e")).collect()
     by_row = {r["_row_in_block"]: (r["_maybe_bad"], [e["type"] for e in r["e"]]) for r in rows}

@@ -501,15 +501,7 @@ def _json_kinds() -> list[FaultKind]:
 
 
 # Defects the corpus found that are still open (issue notes); each kind is a strict xfail until fixed.
-OPEN_JSON_DEFECTS = {
-    "json_wrong_json_types": (
-        "Spark's from_json coerces a JSON number or object into a string field, a quoted number into a "
-        "decimal and epoch seconds into a timestamp; the exact check of JSON token types is not built yet"
-    ),
-    "json_nested_unknown_key": "unknown keys inside array elements (items[].discount) are dropped",
-    "json_lone_surrogate": "a lone \\ud800 escape is decoded to '?' by Jackson, not an encoding_error",
-    "json_non_standard_syntax": "single-quoted JSON is rejected, but as type_mismatch, not malformed_json",
-}
+OPEN_JSON_DEFECTS: dict[str, str] = {}
 
 
 def _set_first_qty(records: _Records, value: str) -> str:

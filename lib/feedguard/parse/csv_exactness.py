@@ -11,8 +11,8 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from feedguard.contracts.contract import Contract
+from feedguard.parse.errors import error_if
 from feedguard.parse.exactness import EXPONENT_REASON, is_decimal, places_reason, scale_of, type_detail
-from feedguard.parse.flags import error_if
 
 PLAIN_NUMBER = r"^\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*$"
 DOUBLE_REASON = ": not a plain decimal or scientific number, or out of the range of a double"

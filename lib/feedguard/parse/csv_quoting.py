@@ -19,7 +19,7 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from feedguard.contracts.contract import Contract, CsvOptions
-from feedguard.parse.flags import error_if, preview
+from feedguard.parse.errors import error_if, preview
 
 MALFORMED_QUOTING = "malformed_quoting"
 

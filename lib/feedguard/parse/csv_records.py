@@ -19,24 +19,18 @@ from pyspark.sql import functions as F
 from feedguard.contracts.contract import Contract
 from feedguard.contracts.schema import CORRUPT_COLUMN, string_schema
 from feedguard.ingest.sources import source_error
+from feedguard.parse.checks import cast_from_text, contract_checks
 from feedguard.parse.csv_exactness import csv_exactness_errors, csv_inexact, csv_rounded
 from feedguard.parse.csv_quoting import quoting_error, quoting_is_bad
+from feedguard.parse.errors import collect_errors, error, error_if, preview, sql_name, without_shadowed
 from feedguard.parse.flags import (
     BLANK_CHARS,
     ROUNDED_COLUMN,
-    cast_from_text,
-    collect_errors,
-    contract_checks,
     contract_may_violate,
-    error,
-    error_if,
     has_bad_chars,
     keep_when_flagged,
     not_only,
-    preview,
-    sql_name,
     with_errors_when_flagged,
-    without_shadowed_missing,
 )
 
 
@@ -119,7 +113,7 @@ def csv_record_errors(contract: Contract) -> Column:
             *contract_checks(contract, typed),
         ]
     )
-    return F.when(F.size(first) > 0, first).otherwise(without_shadowed_missing(rest))
+    return F.when(F.size(first) > 0, first).otherwise(without_shadowed(rest))
 
 
 SCRATCH = ("_line", "_p")

@@ -32,7 +32,7 @@ from pyspark.sql import functions as F
 
 from feedguard.contracts.contract import DECIMAL_RE, Contract, FieldSpec
 from feedguard.contracts.schema import field_type, wide_decimal
-from feedguard.parse.flags import error_if, preview, sql_name
+from feedguard.parse.errors import error_if, preview, sql_name
 
 EXPONENT_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+"
 NUMBER_ARRAY_CHARS = r"[-+0-9.eE,\s\[\]\"]"

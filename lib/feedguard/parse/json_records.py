@@ -6,10 +6,14 @@ typed, and ``_errors`` (empty for a valid record).
 
 Spark's PERMISSIVE JSON parse silently accepts some bad records; each is caught here:
 trailing content after the object (``{...} x``, ``{...}}``), a top-level array or scalar,
-keys the contract lacks (dropped by Spark), keys that differ from a field only in case
-(the field becomes NULL with no corrupt flag), repeated keys (Spark keeps the last value:
-:mod:`feedguard.parse.json_duplicates`) and numbers that do not fit their type exactly (rounded decimals,
-exponents, overflowing doubles: :mod:`feedguard.parse.exactness`). A line of spaces and tabs is blank.
+keys the contract lacks (dropped by Spark, at any depth), keys that differ from a field only in case
+(the field becomes NULL with no corrupt flag), repeated keys (Spark keeps the last value):
+:mod:`feedguard.parse.json_keys`; values of another JSON type that Spark coerces (a number into a string,
+a quoted number into a decimal, epoch seconds into a timestamp): :mod:`feedguard.parse.json_tokens`;
+numbers that do not fit their type exactly (rounded decimals, exponents, overflowing doubles):
+:mod:`feedguard.parse.exactness`; lone surrogate escapes and syntax only Spark's lenient helpers accept
+(single quotes, raw control characters): :mod:`feedguard.parse.json_syntax`. A line of spaces and tabs
+is blank.
 """
 
 from __future__ import annotations
@@ -21,6 +25,17 @@ from feedguard.contracts.contract import Contract
 from feedguard.contracts.schema import CORRUPT_COLUMN, parse_schema
 from feedguard.ingest.limit_checks import too_deeply_nested
 from feedguard.ingest.sources import source_error
+from feedguard.parse.checks import contract_checks
+from feedguard.parse.errors import (
+    collect_errors,
+    error,
+    error_if,
+    let,
+    not_named_in,
+    preview,
+    sql_name,
+    without_shadowed,
+)
 from feedguard.parse.exactness import (
     has_numbers,
     json_exactness_errors,
@@ -31,21 +46,23 @@ from feedguard.parse.exactness import (
 from feedguard.parse.flags import (
     BLANK_CHARS,
     ROUNDED_COLUMN,
-    collect_errors,
-    contract_checks,
     contract_may_violate,
-    error,
-    error_if,
     has_bad_chars,
     keep_when_flagged,
     not_only,
-    preview,
-    sql_name,
     with_errors_when_flagged,
-    without_shadowed_missing,
 )
-from feedguard.parse.json_duplicates import duplicate_key_error
+from feedguard.parse.json_keys import duplicate_key_error, key_errors
+from feedguard.parse.json_objects import object_nodes
 from feedguard.parse.json_shape import shape_may_be_bad
+from feedguard.parse.json_syntax import (
+    has_non_finite,
+    member_texts,
+    non_finite_errors,
+    surrogate_error,
+    values_on_line,
+)
+from feedguard.parse.json_tokens import token_errors, tokens_may_be_bad
 
 
 def json_options(contract: Contract) -> dict[str, str]:
@@ -61,54 +78,25 @@ def json_options(contract: Contract) -> dict[str, str]:
     return options
 
 
-def _key_errors(contract: Contract) -> list[Column]:
-    names = list(contract.field_names)
-    lowered = F.array(*[F.lit(n.lower()) for n in names])
-    unknown = F.array_except(F.col("_keys"), F.array(*[F.lit(n) for n in names]))
-    case_only = F.filter(unknown, lambda k: F.array_contains(lowered, F.lower(k)))
-    truly_unknown = F.filter(unknown, lambda k: ~F.array_contains(lowered, F.lower(k)))
-    return [
-        error_if(
-            F.size(case_only) > 0,
-            "field_case_mismatch",
-            F.array_join(F.array_sort(case_only), ","),
-            F.concat(F.lit("keys differ from contract fields only in case: "), F.array_join(case_only, ", ")),
-        ),
-        error_if(
-            F.size(truly_unknown) > 0,
-            "unexpected_field",
-            F.array_join(F.array_sort(truly_unknown), ","),
-            F.concat(F.lit("keys not in the contract: "), F.array_join(truly_unknown, ", ")),
-        ),
-    ]
-
-
-def _type_errors(contract: Contract) -> list[Column]:
+def _type_errors(contract: Contract, texts: Column) -> list[Column]:
+    """Top-level values the record parse refused (the field NULL, the record flagged corrupt)."""
     errors = []
     for spec in contract.fields:
-        value = F.get_json_object("_raw", f"$.{spec.name}")
-        mismatch = (
-            F.col("_corrupt").isNotNull()
-            & F.col(spec.name).isNull()
-            & F.array_contains("_keys", spec.name)
-            & value.isNotNull()
-        )
+        value = texts.getField(spec.name)
+        mismatch = F.col("_corrupt").isNotNull() & F.col(spec.name).isNull() & value.isNotNull()
         detail = F.concat(F.lit(f"{spec.name} expected {spec.type}, got "), preview(value))
         errors.append(error_if(mismatch, "type_mismatch", spec.name, detail))
     return errors
 
 
-def json_record_errors(contract: Contract) -> Column:
-    """The error list of a flagged record (built only for those: see :func:`flag_json_records`)."""
-    syntax_ok = F.col("_wrapped_len").isNotNull()
-    is_object = F.col("_first_char") == "{"
+def _first_errors(contract: Contract) -> Column:
+    """Errors that make every other one meaningless: the document, the bytes, the nesting depth."""
     encoding = error_if(
         has_bad_chars(F.col("_raw")),
         "encoding_error",
         None,
         "the record contains bytes that are not valid UTF-8 (shown as U+FFFD) or NUL characters",
     )
-    doc = source_error()
     cap = contract.limits.max_nesting_depth
     depth = error_if(
         F.col("_corrupt").isNotNull() & too_deeply_nested(F.col("_raw"), contract.limits),
@@ -116,65 +104,76 @@ def json_record_errors(contract: Contract) -> Column:
         None,
         f"the JSON nests deeper than {cap} levels (limits.max_nesting_depth)",
     )
-    structural = (
-        F.when(
-            ~syntax_ok,
-            F.array(
-                F.when(
-                    F.col("_corrupt").isNull(),
-                    error("malformed_json", None, "trailing content after the JSON object"),
-                ).otherwise(error("malformed_json", None, "the line is not valid JSON"))
-            ),
-        )
-        .when(
-            ~is_object,
-            F.array(
-                error(
-                    "not_an_object",
-                    None,
-                    F.concat(
-                        F.lit("expected a JSON object, got a value starting with "),
-                        preview(F.col("_first_char")),
-                    ),
-                )
-            ),
-        )
+    return collect_errors([source_error(), encoding, surrogate_error(F.col("_raw")), depth])
+
+
+def _structural(contract: Contract) -> Column:
+    """The record is not one JSON object, or holds NaN or Infinity (NULL otherwise)."""
+    options = json_options(contract)
+    not_json = F.when(
+        F.col("_corrupt").isNull(), error("malformed_json", None, "trailing content after the JSON object")
+    ).otherwise(error("malformed_json", None, "the line is not valid JSON"))
+    first_char = preview(F.col("_first_char"))
+    not_object = error(
+        "not_an_object",
+        None,
+        F.concat(F.lit("expected a JSON object, got a value starting with "), first_char),
+    )
+    non_finite = F.col("_corrupt").isNotNull() & has_non_finite(F.col("_raw"), options)
+    return (
+        F.when(F.col("_wrapped_len").isNull(), F.array(not_json))
+        .when(F.col("_first_char") != "{", F.array(not_object))
         .when(
             F.col("_wrapped_len") > 1,
             F.array(error("malformed_json", None, "more than one JSON value on the line")),
         )
+        .when(non_finite, non_finite_errors(contract, member_texts(F.col("_raw"), contract, options)))
     )
+
+
+def _specific(contract: Contract) -> Column:
+    """Key, type and exactness errors, each field named once (the value refused, else its JSON type,
+    else its exactness)."""
+    nodes = object_nodes(contract, F.col("_raw"))
+    keys = collect_errors([duplicate_key_error(nodes, F.col("_keys")), *key_errors(nodes, F.col("_keys"))])
+    texts = member_texts(F.col("_raw"), contract, json_options(contract))
     wide = {f.name: sql_name("_wide", f.name) for f in contract.fields if has_numbers(f)}
-    exactness = collect_errors(json_exactness_errors(contract, wide))
+    type_errors = collect_errors(_type_errors(contract, texts))
     # a number the parser refused (1E400) is named once, by the rule it breaks
-    type_errors = F.filter(
-        collect_errors(_type_errors(contract)),
-        lambda e: ~F.exists(exactness, lambda x: x.getField("field") == e.getField("field")),
+    return let(
+        collect_errors(json_exactness_errors(contract, wide)),
+        lambda exactness: let(
+            not_named_in(type_errors, exactness),
+            lambda refused: let(
+                not_named_in(token_errors(nodes), refused),
+                lambda tokens: F.concat(keys, refused, tokens, not_named_in(exactness, tokens)),
+            ),
+        ),
     )
-    duplicates = duplicate_key_error(contract, F.col("_raw"), F.col("_keys"))
-    specific = F.concat(
-        collect_errors([duplicates, *_key_errors(contract)]),
-        type_errors,
-        exactness,
+
+
+def json_record_errors(contract: Contract) -> Column:
+    """The error list of a flagged record (built only for those: see :func:`flag_json_records`)."""
+    fallback = let(
+        _specific(contract),
+        lambda specific: F.when(
+            (F.size(specific) == 0) & F.col("_corrupt").isNotNull(),
+            F.array(error("type_mismatch", None, "a nested value does not match the contract type")),
+        ).otherwise(specific),
     )
-    fallback = F.when(
-        (F.size(specific) == 0) & F.col("_corrupt").isNotNull(),
-        F.array(error("type_mismatch", None, "a nested value does not match the contract type")),
-    ).otherwise(specific)
     checks = collect_errors(contract_checks(contract, {f.name: F.col(f.name) for f in contract.fields}))
-    first = collect_errors([doc, encoding, depth])
-    content = F.coalesce(structural, without_shadowed_missing(F.concat(fallback, checks)))
-    return F.when(F.size(first) > 0, first).otherwise(content)
+    content = F.coalesce(_structural(contract), without_shadowed(F.concat(fallback, checks)))
+    return let(_first_errors(contract), lambda first: F.when(F.size(first) > 0, first).otherwise(content))
 
 
 SCRATCH = ("_corrupt", "_wide", "_wrapped_len", "_keys", "_first_char")
 
 
-def exact_intermediates() -> dict[str, Column]:
+def exact_intermediates(contract: Contract) -> dict[str, Column]:
     """What the error list needs beyond the typed fields: two more parses of the text, so they are
     computed for flagged records only (see :mod:`feedguard.parse.json_shape` for the cheap flag)."""
     return {
-        "_wrapped_len": F.expr("json_array_length(concat('[', _raw, ']'))"),
+        "_wrapped_len": values_on_line(F.col("_raw"), json_options(contract)),
         "_keys": F.expr("json_object_keys(_raw)"),
         "_first_char": F.substring(F.ltrim("_raw"), 1, 1),
     }
@@ -211,6 +210,7 @@ def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
         | F.col("_corrupt").isNotNull()
         | F.col("_inexact")
         | shape_may_be_bad(raw, contract)
+        | tokens_may_be_bad(raw, contract)
         | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
     )
     flagged = typed.select("*", blank.alias("_blank"), may_be_bad.alias("_maybe_bad"))
@@ -222,7 +222,10 @@ def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
         ROUNDED_COLUMN,
         "_maybe_bad",
         *keep_when_flagged(("_corrupt", "_wide")),
-        *[F.when(F.col("_maybe_bad"), value).alias(name) for name, value in exact_intermediates().items()],
+        *[
+            F.when(F.col("_maybe_bad"), value).alias(name)
+            for name, value in exact_intermediates(contract).items()
+        ],
     )
 
 

@@ -17,8 +17,9 @@ implies:
 * ``}`` with the objects (the record and every struct value); the text must start with ``{`` and
   end with ``}``. Trailing content after a complete object then always shows: the object already holds
   every ``}`` the count allows, and the trailing part ends with one more;
-* a quote followed by whitespace (``"f" :`` would hide a key from the count), NUL, and U+FFFD in the
-  parsed strings (Spark decodes invalid UTF-8 to U+FFFD; outside a string it breaks the parse);
+* a quote followed by whitespace (``"f" :`` would hide a key from the count), NUL, and U+FFFD or ``?`` in
+  the parsed strings (Spark decodes invalid UTF-8 to U+FFFD, and Java stores a lone surrogate escape such
+  as ``\\ud800`` as ``?``; outside a string either breaks the parse);
 * the letters ``e`` and ``E`` with the ones the keys, the parsed strings and the booleans (``true``,
   ``false``) account for: any other is an exponent (``1e1``, which a decimal field must not hold
   unless its contract allows it; see :mod:`feedguard.parse.exactness`). An escaped ``\\u0065`` or ``\\u0045``
@@ -46,6 +47,10 @@ from feedguard.contracts.contract import Contract, FieldSpec
 from feedguard.parse.flags import may_hold_null
 
 REPLACEMENT_CHAR = "\ufffd"
+# Java stores a lone surrogate escape (``\ud800``) as ``?`` in the parsed string; in the text every
+# surrogate escape starts with one of these.
+LONE_SURROGATE_MARK = "?"
+SURROGATE_ESCAPES = ("\\ud", "\\uD")
 SPACE_AFTER_QUOTE = ('" ', '"\t', '"\r', '"\n')
 
 
@@ -227,22 +232,34 @@ def _exponent_may_hide(raw: Column, contract: Contract, key_letters: Column) -> 
 
 
 def _has_replacement_char(raw: Column, contract: Contract) -> Column:
+    """U+FFFD (an invalid UTF-8 byte) or ``?`` (what a lone surrogate escape such as ``\\ud800`` becomes)
+    in a parsed string."""
     strings: list[Column] = []
     for spec in contract.fields:
         found = _strings(F.col(spec.name), spec)
         if found is None:  # too deep to list: search the whole record (a regex, slower)
-            return raw.rlike("\\x{FFFD}")
+            return raw.rlike("\\x{FFFD}") | _any([raw.contains(escape) for escape in SURROGATE_ESCAPES])
         strings.extend(found)
-    return _any([F.coalesce(s.contains(REPLACEMENT_CHAR), F.lit(False)) for s in strings])
+    marks = (REPLACEMENT_CHAR, LONE_SURROGATE_MARK)
+    return _any([F.coalesce(s.contains(mark), F.lit(False)) for s in strings for mark in marks])
+
+
+def _members(raw: Column, contract: Contract) -> list[_Counts]:
+    nested = set().union(*(_inner_names(spec) for spec in contract.fields))
+    return [
+        _member_counts(F.col(spec.name), spec, raw if spec.name not in nested else None)
+        for spec in contract.fields
+    ]
+
+
+def key_count(raw: Column, contract: Contract) -> Column:
+    """How many keys the typed fields account for in ``raw`` (NULL when they cannot tell)."""
+    return _sum([m.keys for m in _members(raw, contract)])
 
 
 def shape_may_be_bad(raw: Column, contract: Contract) -> Column:
     """True unless the typed fields account for every key and object in ``raw`` (see the module)."""
-    nested = set().union(*(_inner_names(spec) for spec in contract.fields))
-    members = [
-        _member_counts(F.col(spec.name), spec, raw if spec.name not in nested else None)
-        for spec in contract.fields
-    ]
+    members = _members(raw, contract)
     keys = _sum([m.keys for m in members])
     objects = F.lit(1) + _sum([m.objects for m in members])
     key_letters = _sum([m.letters for m in members])
