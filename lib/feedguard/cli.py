@@ -11,21 +11,21 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from feedguard.errors import FeedguardError
+from feedguard.summary import RunSummary, summary_from_json
 
 
-def load_summaries(lake: Path) -> list[dict[str, Any]]:
+def load_summaries(lake: Path) -> list[RunSummary]:
     """Every run summary JSON in the lake, oldest first."""
-    found = [json.loads(p.read_text()) for p in (lake / "_runs").glob("*.json")]
+    found = [summary_from_json(p.read_text()) for p in (lake / "_runs").glob("*.json")]
     return sorted(found, key=lambda d: d["ended_at"])
 
 
 def _summary(args: argparse.Namespace) -> int:
     """Print the latest run of each feed; with --expected, check the counts match the samples."""
     lake = Path(args.lake)
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, RunSummary] = {}
     for summary in load_summaries(lake):
         latest[f"{summary['source']}/{summary['dataset']}"] = summary
     expected = json.loads(Path(args.expected).read_text()) if args.expected else {}

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final, TypedDict
 
 from feedguard.alerts.masking import MAX_MASKED_CHARS, mask_text
 from feedguard.alerts.rules import ONCALL, Alert, AlertKind, Severity
 from feedguard.metrics.model import corrupt_ratio_pct, verdicts_of
+from feedguard.summary import RunSummary
 
 MAX_SUBJECT: Final = 100  # SNS email subjects: at most 100 printable ASCII characters
 MAX_FILES: Final = 5
@@ -52,6 +53,16 @@ TITLES: Final[Mapping[AlertKind, str]] = {
 }
 
 
+class DeadLetterSample(TypedDict):
+    """The columns of a dead-letter row an alert shows (masked)."""
+
+    error_type: str
+    error_detail: str | None
+    source_file: str | None
+    source_line: int | None
+    raw_text: str | None
+
+
 @dataclass(frozen=True)
 class AlertMessage:
     """A rendered alert, ready for any channel."""
@@ -68,9 +79,9 @@ class AlertMessage:
 
 def format_alert(
     alert: Alert,
-    summary: Mapping[str, Any],
+    summary: RunSummary,
     *,
-    samples: Sequence[Mapping[str, Any]] = (),
+    samples: Sequence[DeadLetterSample] = (),
     pii_fields: Sequence[str] = (),
     csv_columns: Sequence[str] | None = None,
     csv_delimiter: str = ",",
@@ -110,7 +121,7 @@ def format_alert(
     )
 
 
-def _headline(alert: Alert, s: Mapping[str, Any]) -> str:
+def _headline(alert: Alert, s: RunSummary) -> str:
     where, run = f"{alert.source}/{alert.dataset}", alert.run_id
     exit_code = s.get("exit_code")
     if alert.kind == "run_failed":
@@ -150,7 +161,7 @@ def _headline(alert: Alert, s: Mapping[str, Any]) -> str:
     return f"Resolved: {where} is healthy again after run {run}. Cleared: {cleared}."
 
 
-def _action(alert: Alert, s: Mapping[str, Any]) -> str:
+def _action(alert: Alert, s: RunSummary) -> str:
     source, dataset, run = alert.source, alert.dataset, alert.run_id
     replay = f"feedguard replay --source {source} --dataset {dataset} --run-id {run}"
     if alert.kind == "run_failed":
@@ -195,7 +206,7 @@ def _action(alert: Alert, s: Mapping[str, Any]) -> str:
     return "Nothing; this message closes the earlier alert(s)."
 
 
-def _facts(s: Mapping[str, Any]) -> str:
+def _facts(s: RunSummary) -> str:
     exit_code = s.get("exit_code")
     version = str(s.get("contract_version", "?")).removeprefix("v")
     return (
@@ -204,7 +215,7 @@ def _facts(s: Mapping[str, Any]) -> str:
     )
 
 
-def _counts(s: Mapping[str, Any]) -> str:
+def _counts(s: RunSummary) -> str:
     dead = s.get("dead_letters_by_type") or {}
     by_type = ", ".join(f"{k} {v}" for k, v in sorted(dead.items()))
     return (
@@ -214,7 +225,7 @@ def _counts(s: Mapping[str, Any]) -> str:
     )
 
 
-def _files(s: Mapping[str, Any]) -> list[str]:
+def _files(s: RunSummary) -> list[str]:
     files = [f for f in s.get("files") or [] if isinstance(f, Mapping)]
     if not files:
         return []
@@ -231,7 +242,7 @@ def _files(s: Mapping[str, Any]) -> list[str]:
 
 
 def _samples(
-    samples: Sequence[Mapping[str, Any]],
+    samples: Sequence[DeadLetterSample],
     pii_fields: Sequence[str],
     csv_columns: Sequence[str] | None,
     delimiter: str,

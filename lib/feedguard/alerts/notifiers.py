@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
 from feedguard.alerts.message import AlertMessage
+from feedguard.summary import AlertDelivery, RunSummary
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class DeliveryResult:
     status_code: int | None = None
     error: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> AlertDelivery:
         return {
             "channel": self.channel,
             "kind": self.kind,
@@ -265,7 +266,7 @@ class DeliveryReport:
         kinds = dict.fromkeys(r.kind for r in self.results)
         return [k for k in kinds if not any(r.delivered for r in self.results if r.kind == k)]
 
-    def summary_fields(self) -> dict[str, Any]:
+    def summary_fields(self) -> RunSummary:
         """Flat keys for the run summary."""
         return {
             "alerts_sent": [r.to_json() for r in self.results if r.delivered],

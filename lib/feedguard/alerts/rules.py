@@ -22,6 +22,7 @@ from typing import Any, Final, Literal
 
 from feedguard.errors import EXIT_DQ_FAILED, EXIT_FILE_CORRUPT, EXIT_OK, EXIT_STRUCTURAL_CHANGE
 from feedguard.metrics.model import QUARANTINING_VERDICTS, corrupt_ratio_pct, verdicts_of
+from feedguard.summary import RunSummary
 
 ProblemKind = Literal[
     "run_failed",
@@ -163,7 +164,7 @@ def dataset_key(source: str, dataset: str) -> str:
     return f"{source}/{dataset}"
 
 
-def observe(summary: Mapping[str, Any], thresholds: AlertThresholds) -> dict[ProblemKind, bool | None]:
+def observe(summary: RunSummary, thresholds: AlertThresholds) -> dict[ProblemKind, bool | None]:
     """For each problem kind: open (True), clear (False) or not judged by this run (None)."""
     exit_code = _int(summary.get("exit_code"))
     if exit_code is None:
@@ -195,15 +196,13 @@ def observe(summary: Mapping[str, Any], thresholds: AlertThresholds) -> dict[Pro
     return seen
 
 
-def _read_data(summary: Mapping[str, Any], exit_code: int, verdicts: set[str]) -> bool:
+def _read_data(summary: RunSummary, exit_code: int, verdicts: set[str]) -> bool:
     """Whether the run judged any data: it read a record, or reached a file-level verdict."""
     read = _int(summary.get("records_read"))
     return read is None or read > 0 or exit_code != EXIT_OK or bool(verdicts & QUARANTINING_VERDICTS)
 
 
-def _corruption_of_loaded_files(
-    summary: Mapping[str, Any], verdicts: set[str], warning_ratio: float
-) -> bool | None:
+def _corruption_of_loaded_files(summary: RunSummary, verdicts: set[str], warning_ratio: float) -> bool | None:
     """Dead letters above the warning ratio in files that loaded; None when no file loaded (a quarantined
     file is a file-level alert of its own). Without file verdicts (Kafka) the run's ratio decides."""
     if verdicts and not verdicts & LOADED_VERDICTS:
@@ -213,7 +212,7 @@ def _corruption_of_loaded_files(
 
 
 def alerts_for_run(
-    summary: Mapping[str, Any],
+    summary: RunSummary,
     previous_state: AlertState,
     thresholds: AlertThresholds,
     *,

@@ -16,19 +16,20 @@ from typing import Any
 from feedguard.contracts.contract import Contract, contract_to_yaml
 from feedguard.contracts.evolution import ContractDiff
 from feedguard.lake.storage import join, write_text
+from feedguard.summary import Evidence
 
 
 @dataclass(frozen=True)
 class DriftReport:
     file: str
     verdict_detail: str
-    evidence: dict[str, Any]
+    evidence: Evidence
     proposed: Contract
     diff: ContractDiff
     repeated_keys: tuple[str, ...] = ()  # JSON keys repeated in one object of the file
 
     @property
-    def all_evidence(self) -> dict[str, Any]:
+    def all_evidence(self) -> Evidence:
         """The verdict's evidence and the keys repeated in one object, if any."""
         if not self.repeated_keys:
             return self.evidence

@@ -12,10 +12,10 @@ import csv
 import io
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from feedguard.contracts.contract import Contract
 from feedguard.parse.measure import FileStats
+from feedguard.summary import Evidence
 
 # Errors that, when most records share them, mean the producer changed the format.
 STRUCTURAL_ERRORS = frozenset(
@@ -43,13 +43,13 @@ class Verdict(StrEnum):
 class FileVerdict:
     verdict: Verdict
     detail: str
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class HeaderProblem:
     detail: str
-    evidence: dict[str, Any]
+    evidence: Evidence
 
 
 def _split_header(line: str, delimiter: str, quote: str) -> list[str]:
@@ -73,23 +73,26 @@ def header_problem(contract: Contract, first_line: str | None) -> HeaderProblem 
                 break
     if found == expected and delimiter == opts.delimiter:
         return None
-    evidence: dict[str, Any] = {
+    added = [c for c in found if c not in expected]
+    removed = [c for c in expected if c not in found]
+    reordered = sorted(found) == sorted(expected) and found != expected
+    evidence: Evidence = {
         "expected_header": expected,
         "found_header": found,
-        "added_columns": [c for c in found if c not in expected],
-        "removed_columns": [c for c in expected if c not in found],
-        "reordered": sorted(found) == sorted(expected) and found != expected,
+        "added_columns": added,
+        "removed_columns": removed,
+        "reordered": reordered,
         "delimiter_expected": opts.delimiter,
         "delimiter_found": delimiter,
     }
     parts = []
     if delimiter != opts.delimiter:
         parts.append(f"delimiter changed from {opts.delimiter!r} to {delimiter!r}")
-    if evidence["added_columns"]:
-        parts.append(f"added columns: {', '.join(evidence['added_columns'])}")
-    if evidence["removed_columns"]:
-        parts.append(f"missing columns: {', '.join(evidence['removed_columns'])}")
-    if evidence["reordered"]:
+    if added:
+        parts.append(f"added columns: {', '.join(added)}")
+    if removed:
+        parts.append(f"missing columns: {', '.join(removed)}")
+    if reordered:
         parts.append("columns reordered (Spark would assign them by position)")
     detail = "CSV header does not match the contract: " + ("; ".join(parts) or f"found {found}")
     return HeaderProblem(detail, evidence)
@@ -114,7 +117,7 @@ def classify_file(contract: Contract, stats: FileStats) -> FileVerdict:
     limits = contract.thresholds
     ratio = stats.bad / stats.records if stats.records else 0.0
     signature, share = dominant_signature(stats)
-    evidence: dict[str, Any] = {
+    evidence: Evidence = {
         "records": stats.records,
         "bad_records": stats.bad,
         "bad_ratio": round(ratio, 6),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from feedguard.contracts.drift import DriftReport, write_drift_report
 from feedguard.contracts.drift_proposal import propose_contract
@@ -11,6 +10,7 @@ from feedguard.contracts.drift_schema import infer_delivered_schema
 from feedguard.contracts.evolution import diff_contracts
 from feedguard.ingest.run_state import FileRun
 from feedguard.parse.measure import FileStats, Measured
+from feedguard.summary import Evidence
 
 MOSTLY_MISTYPED = 0.5  # a field mistyped in more than half of a file's records changed its type
 
@@ -27,7 +27,7 @@ def _mostly_mistyped(stats: FileStats | None) -> set[str]:
 
 
 def drift_report(
-    run: FileRun, uri: str, evidence: dict[str, Any], main: Measured | None, next_version: int
+    run: FileRun, uri: str, evidence: Evidence, main: Measured | None, next_version: int
 ) -> tuple[dict[str, str], str]:
     """Infer the drifted file's schema, propose the next contract version, write the report.
 

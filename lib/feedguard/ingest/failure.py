@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, cast
+from typing import cast
 
 from feedguard.errors import EXIT_INTERNAL, ConservationError, FeedguardError, environment_problem
 from feedguard.ingest.classify import Verdict
@@ -21,7 +21,7 @@ from feedguard.ingest.writes import ledger_frame
 from feedguard.lake.lifecycle import undo_run
 from feedguard.lake.runlog import run_header
 from feedguard.lake.sinks import append_delta, quarantine_file
-from feedguard.summary import RunSummary
+from feedguard.summary import FileRunSummary
 
 log = logging.getLogger("feedguard.ingest.flow")
 
@@ -70,7 +70,7 @@ def _account_for_files(run: FileRun, detail: str) -> tuple[dict[str, str], list[
     return kept, problems, written
 
 
-def failed_summary(run: FileRun, job_name: str, started: dt.datetime, exc: Exception) -> dict[str, Any]:
+def failed_summary(run: FileRun, job_name: str, started: dt.datetime, exc: Exception) -> FileRunSummary:
     """Account for a run that failed at some step; the summary names the step and the error."""
     step = run.progress.current_step
     reason, exit_code, problem = _reason(run, exc)
@@ -91,8 +91,8 @@ def failed_summary(run: FileRun, job_name: str, started: dt.datetime, exc: Excep
         for info in run.plan.todo
     ]
     status = "conservation_failed" if isinstance(exc, ConservationError) else "failed"
-    summary: RunSummary = {}
-    summary.update(cast(RunSummary, run_header(run.ctx, job_name, status, exit_code)))  # a checked part
+    summary: FileRunSummary = {}
+    summary.update(cast(FileRunSummary, run_header(run.ctx, job_name, status, exit_code)))  # a checked part
     summary.update(
         {
             "records_read": len(problems),
@@ -114,5 +114,5 @@ def failed_summary(run: FileRun, job_name: str, started: dt.datetime, exc: Excep
         }
     )
     for part in (plan_fields(run.plan, None), timing(run, started), run_place(run)):
-        summary.update(cast(RunSummary, part))  # each part is a TypedDict of RunSummary's keys
-    return cast(dict[str, Any], summary)
+        summary.update(cast(FileRunSummary, part))  # each part is a TypedDict of RunSummary's keys
+    return summary

@@ -17,6 +17,7 @@ from typing import IO, Literal
 from feedguard.contracts.contract import Contract, Limits
 from feedguard.ingest.limits import RATIO_CHECK_AFTER_BYTES, describe_bytes
 from feedguard.lake.storage import FileInfo, iter_chunks, open_binary, read_head
+from feedguard.summary import Evidence
 
 SNIFF_BYTES = 64 * 1024
 BINARY_CONTROL_SHARE = 0.30
@@ -80,10 +81,11 @@ class CheckedFile:
         return self.readability in ("ok", "empty")
 
     @property
-    def evidence(self) -> dict[str, str]:
+    def evidence(self) -> Evidence:
         """Why an unreadable file is unreadable, for its verdict (with the encoding that was found)."""
-        found = {"encoding_detected": self.encoding.name} if self.readability == "wrong_encoding" else {}
-        return {"reason": self.detail, **found}
+        if self.readability == "wrong_encoding":
+            return {"reason": self.detail, "encoding_detected": self.encoding.name}
+        return {"reason": self.detail}
 
 
 def _is_gzip(info: FileInfo, head: bytes) -> bool:

@@ -29,6 +29,7 @@ from feedguard.lake.lifecycle import recover_inflight
 from feedguard.lake.runlog import mark_inflight, utc_now
 from feedguard.lake.storage import FileInfo, list_files
 from feedguard.parse.measure import measure, parse_files
+from feedguard.summary import RunSummary, as_run_summary
 
 __all__ = ["StepHook", "no_hook", "run_file_ingest", "supersede_predicates"]
 
@@ -47,7 +48,7 @@ def run_file_ingest(
     next_version: int | None = None,
     files: list[FileInfo] | None = None,
     on_step: StepHook = no_hook,
-) -> dict[str, Any]:
+) -> RunSummary:
     """Ingest every new file under ``input_path`` (or ``files``); return the run summary.
 
     The caller holds the feed's lease. A failure after the in-flight mark (any step) ends the run as
@@ -68,8 +69,8 @@ def run_file_ingest(
     try:
         outcome = _ingest(run, suite, gx_root or lake.gx_context_root, next_version or contract.version + 1)
     except Exception as exc:
-        return failed_summary(run, job_name, started, exc)
-    return run_summary(run, outcome, job_name, started)
+        return as_run_summary(failed_summary(run, job_name, started, exc))
+    return as_run_summary(run_summary(run, outcome, job_name, started))
 
 
 def _ingest(run: FileRun, suite: dict[str, Any] | None, gx_root: str, next_version: int) -> FileRunOutcome:

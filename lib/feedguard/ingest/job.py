@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from typing import Any
 from urllib.parse import unquote
@@ -28,6 +27,7 @@ from feedguard.lake.runlog import iso, utc_now
 from feedguard.lake.storage import FileInfo, join, list_folders, read_text, remove_path
 from feedguard.quality import load_suite, suite_path
 from feedguard.runtime.reporting import Reporters, report_run
+from feedguard.summary import RunSummary, summary_from_json
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def run_file_job(
     lease_wait_seconds: float = 0.0,
     lease_ttl_seconds: float = DEFAULT_TTL_SECONDS,
     on_step: StepHook = no_hook,
-) -> list[dict[str, Any]]:
+) -> list[RunSummary]:
     """One ingest run per contract version that applies (usually one): ingest, report, close.
 
     The whole job holds the feed's lease (``<lake>/_leases/<source>/<dataset>.json``): a second run of
@@ -88,8 +88,8 @@ def run_file_job(
 
 
 def send_report(
-    spark: SparkSession, summary: dict[str, Any], contract: Contract, lake: Lake, reporters: Reporters
-) -> dict[str, Any]:
+    spark: SparkSession, summary: RunSummary, contract: Contract, lake: Lake, reporters: Reporters
+) -> RunSummary:
     """Metrics and alerts of a closed run, then its summary JSON with what was sent."""
     summary = report_run(spark, summary, contract, lake, reporters)
     report_sent(lake, summary)
@@ -108,7 +108,7 @@ def send_pending_reports(
         send_report(spark, summary, contract, lake, reporters)
 
 
-def finished_runs(spark: SparkSession, lake: Lake, run_id: str) -> list[dict[str, Any]]:
+def finished_runs(spark: SparkSession, lake: Lake, run_id: str) -> list[RunSummary]:
     """The summaries of ``run_id`` (and its per-version runs) when it already finished."""
     if not DeltaTable.isDeltaTable(spark, lake.runs):
         return []
@@ -119,7 +119,8 @@ def finished_runs(spark: SparkSession, lake: Lake, run_id: str) -> list[dict[str
         .select("summary_json")
         .collect()
     )
-    return [json.loads(read_text(lake.run_summary(json.loads(r[0])["run_id"]))) for r in rows]
+    run_ids = [summary_from_json(r[0])["run_id"] for r in rows]
+    return [summary_from_json(read_text(lake.run_summary(run))) for run in run_ids]
 
 
 def _checked_steps(lease: Lease, on_step: StepHook) -> StepHook:
@@ -145,7 +146,7 @@ def _run_groups(
     pinned_version: int | None,
     reprocess: bool,
     expectations_dir: str | None,
-) -> list[dict[str, Any]]:
+) -> list[RunSummary]:
     groups = group_by_version(files, versions, dt.date.today(), pinned_version)
     summaries = []
     for version, group in sorted(groups.items()):
@@ -180,7 +181,7 @@ def _run_groups(
     return summaries
 
 
-def drop_superseded_error_zone(lake: Lake, source: str, summary: dict[str, Any]) -> None:
+def drop_superseded_error_zone(lake: Lake, source: str, summary: RunSummary) -> None:
     """Remove the error-zone copies of a file's bad lines left by the runs it superseded.
 
     The error zone holds one folder per file (``file=<name>``, escaped the way Spark escapes partition
@@ -197,9 +198,7 @@ def drop_superseded_error_zone(lake: Lake, source: str, summary: dict[str, Any])
                     remove_path(join(folder, child))
 
 
-def auto_accept(
-    spark: SparkSession, contract: Contract, lake: Lake, summary: dict[str, Any]
-) -> list[dict[str, Any]]:
+def auto_accept(spark: SparkSession, contract: Contract, lake: Lake, summary: RunSummary) -> list[RunSummary]:
     """Load drifted files under their proposed version when the contract allows that change.
 
     The drifted records were dead-lettered and quarantined by the run; an accepted proposal replays
@@ -219,13 +218,11 @@ def auto_accept(
         ctx = RunContext(proposed.source, proposed.dataset, proposed.version, run_id, iso(utc_now()))
         chosen = ReplayFilter(run_id=summary["run_id"], error_type="structural_change", source_file=uri)
         replay = run_replay(spark, proposed, lake, ctx, chosen)
-        replay.update(
-            kind="auto_accept",
-            job_name=summary.get("job_name"),
-            accepted_file=uri,
-            accepted_contract=paths["proposed_contract"],
-            compatibility=diff.compatibility,
-        )
+        replay["kind"] = "auto_accept"
+        replay["job_name"] = summary.get("job_name")
+        replay["accepted_file"] = uri
+        replay["accepted_contract"] = paths["proposed_contract"]
+        replay["compatibility"] = diff.compatibility
         replay["message"] = (
             f"auto-accepted {diff.compatibility} drift of {uri} under proposed v{proposed.version}: "
             + replay["message"]

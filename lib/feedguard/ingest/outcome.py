@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, TypedDict, cast
+from typing import TypedDict, cast
 
 from feedguard.errors import EXIT_DQ_FAILED, EXIT_FILE_CORRUPT, EXIT_OK, EXIT_STRUCTURAL_CHANGE
 from feedguard.ingest.classify import Verdict
@@ -17,7 +17,7 @@ from feedguard.lake.ledger import FilePlan
 from feedguard.lake.runlog import iso, run_header, utc_now
 from feedguard.parse.measure import Measured
 from feedguard.quality import DqOutcome
-from feedguard.summary import RunSummary
+from feedguard.summary import FileRunSummary
 
 CLEAN = FileVerdict(Verdict.CLEAN, {})
 
@@ -146,12 +146,8 @@ def _ratio_pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 4) if whole else 0.0
 
 
-def run_summary(run: FileRun, outcome: FileRunOutcome, job_name: str, started: dt.datetime) -> dict[str, Any]:
+def run_summary(run: FileRun, outcome: FileRunOutcome, job_name: str, started: dt.datetime) -> FileRunSummary:
     """The run summary (the run log row and ``<lake>/_runs/<run_id>.json``)."""
-    return cast(dict[str, Any], _run_summary(run, outcome, job_name, started))
-
-
-def _run_summary(run: FileRun, outcome: FileRunOutcome, job_name: str, started: dt.datetime) -> RunSummary:
     reports, dq, main = outcome.reports(run.plan), outcome.dq, outcome.main
     read, valid, dead = outcome.records_read, outcome.written.valid.rows, outcome.written.dead.rows
     status, exit_code = status_of(reports, dead, dq)
@@ -159,8 +155,8 @@ def _run_summary(run: FileRun, outcome: FileRunOutcome, job_name: str, started: 
     rejected_dead = sum(by_uri[u].counts.dead for u in outcome.rejects if u in by_uri)
     skipped = len(run.plan.unchanged)
     message = _message(status, read, valid, dead, skipped, dq.message() if dq else None)
-    summary: RunSummary = {}
-    summary.update(cast(RunSummary, run_header(run.ctx, job_name, status, exit_code)))  # a checked part
+    summary: FileRunSummary = {}
+    summary.update(cast(FileRunSummary, run_header(run.ctx, job_name, status, exit_code)))  # a checked part
     summary.update(
         {
             "records_read": read,
@@ -178,11 +174,11 @@ def _run_summary(run: FileRun, outcome: FileRunOutcome, job_name: str, started: 
             "corrupt_ratio_pct": _ratio_pct(dead - rejected_dead, read),
             "message": message + _plan_note(run.plan, outcome.written),
             "dq_success": dq.success if dq is not None else None,
-            "dq_failures": [f.__dict__ for f in (dq.critical_failed + dq.warning_failed)] if dq else [],
+            "dq_failures": [f.as_summary() for f in (dq.critical_failed + dq.warning_failed)] if dq else [],
         }
     )
     for part in (plan_fields(run.plan, outcome.written), timing(run, started), run_place(run)):
-        summary.update(cast(RunSummary, part))  # each part is a TypedDict of RunSummary's keys
+        summary.update(cast(FileRunSummary, part))  # each part is a TypedDict of RunSummary's keys
     if dq is not None:
         summary["expectations_evaluated"] = dq.expectations_evaluated
         summary["expectations_failed"] = dq.expectations_failed

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -27,6 +27,7 @@ from feedguard.lake.runlog import iso, mark_inflight, run_header, utc_now
 from feedguard.lake.sinks import append_delta
 from feedguard.parse.csv_records import parse_csv_records
 from feedguard.parse.json_records import parse_json_records
+from feedguard.summary import ReplaySummary, RunSummary, as_run_summary
 
 KEY = ("run_id", "source_file", "source_line", "error_type")
 
@@ -83,7 +84,7 @@ def original_text() -> Column:
 
 def run_replay(
     spark: SparkSession, contract: Contract, lake: Lake, ctx: RunContext, chosen: ReplayFilter
-) -> dict[str, Any]:
+) -> RunSummary:
     """Replay the chosen open dead letters; return the replay's run summary."""
     started = utc_now()
     mark_inflight(lake.inflight(contract.source, contract.dataset), ctx.run_id)
@@ -133,8 +134,7 @@ def run_replay(
     dead.unpersist()
     parsed.unpersist()
     ended = utc_now()
-    return {
-        **run_header(ctx, "replay", "succeeded", 0),
+    summary: ReplaySummary = {
         "kind": "replay",
         "records_read": replayed,
         "records_valid": resolved,
@@ -153,6 +153,8 @@ def run_replay(
         f"{resolved} resolved and loaded, {still_failing} still failing",
         "lake_path": lake.root,
     }
+    summary.update(cast(ReplaySummary, run_header(ctx, "replay", "succeeded", 0)))  # a checked part
+    return as_run_summary(summary)
 
 
 def _mark_dead_letters(spark: SparkSession, lake: Lake, parsed: DataFrame, ctx: RunContext) -> None:

@@ -11,14 +11,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
 from feedguard.ingest.classify import Verdict
 from feedguard.ingest.routing import DEAD_LETTER_SCHEMA, DeadLetterRow, RunContext
 from feedguard.records import as_row
-from feedguard.summary import FileEntry
+from feedguard.summary import Evidence, FileEntry
 
 StepHook = Callable[[str], None]
 """Called with a step's name before the step runs (``write_valid``, ...): the job checks its lease
@@ -49,7 +48,7 @@ class FileVerdict:
     """A file's verdict and the evidence for it."""
 
     verdict: Verdict
-    evidence: dict[str, Any]
+    evidence: Evidence
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class FileReport:
     uri: str
     counts: FileCounts = NO_RECORDS
     verdict: Verdict = Verdict.CLEAN
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence = field(default_factory=dict)
     quarantined_to: str | None = None
 
     def as_summary(self) -> FileEntry:

@@ -35,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from feedguard.errors import UsageError
+from feedguard.summary import RunSummary
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class ServiceHealth:
         with self._lock:
             self._fields["restarts"] += 1
 
-    def batch_done(self, summary: Mapping[str, Any]) -> None:
+    def batch_done(self, summary: RunSummary) -> None:
         """Record a finished run of the loop (a batch, or a run that found nothing new)."""
         now = self.clock()
         with self._lock:

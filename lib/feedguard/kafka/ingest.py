@@ -49,6 +49,7 @@ from feedguard.lake.layout import Lake
 from feedguard.lake.runlog import utc_now
 from feedguard.lake.sinks import write_error_zone
 from feedguard.parse.json_records import parse_json_records
+from feedguard.summary import RunSummary
 
 log = logging.getLogger(__name__)
 
@@ -72,40 +73,12 @@ def run_kafka_ingest(
     job_name: str,
     guard: OutageGuard,
     after_write: AfterWrite | None = None,
-) -> dict[str, Any]:
+) -> RunSummary:
     """Ingest the topic's next batch (or re-execute an unfinished one); return the run summary."""
     started = utc_now()
     progress = Progress()
     try:
-        progress.earliest, progress.latest = guard.call(
-            lambda: fetch_offsets(
-                feed.bootstrap, feed.topic, timeout_ms=feed.timeout_ms, security=feed.security
-            ),
-            what="fetch offsets",
-        )
-        progress.state = read_batch_state(spark, lake.kafka_offsets, feed.topic)
-        batch = choose_batch(
-            progress.state, feed.topic, progress.earliest, progress.latest, feed.max_offsets_per_partition
-        )
-        progress.batch = batch
-        progress.next_offsets = dict(progress.state.committed)
-        if batch.needs_run:
-            progress.result = execute_batch(spark, contract, lake, feed, ctx, batch, guard, after_write)
-            progress.next_offsets.update(batch.plan.next_offsets)
-        if progress.next_offsets:
-            guard.call(
-                lambda: commit_group_offsets(
-                    feed.bootstrap,
-                    feed.consumer_group,
-                    feed.topic,
-                    progress.next_offsets,
-                    metadata=ctx.run_id,
-                    timeout_ms=feed.timeout_ms,
-                    security=feed.security,
-                ),
-                what="commit consumer-group offsets",
-            )
-            progress.group_committed = True
+        _ingest_next_batch(spark, contract, lake, feed, ctx, guard, after_write, progress)
     except BrokerUnavailableError as exc:
         progress.failure = exc
     finally:  # outages are ledgered even when the run fails for another reason
@@ -120,6 +93,50 @@ def run_kafka_ingest(
         started=started,
         ended=utc_now(),
     )
+
+
+def _ingest_next_batch(
+    spark: SparkSession,
+    contract: Contract,
+    lake: Lake,
+    feed: KafkaFeed,
+    ctx: RunContext,
+    guard: OutageGuard,
+    after_write: AfterWrite | None,
+    progress: Progress,
+) -> None:
+    """Fetch the offsets, choose the batch, execute it, commit the consumer group's offsets.
+
+    Each step records what it learnt in ``progress`` at once, so that a broker going away half-way
+    still leaves enough for the run's summary.
+    """
+    progress.earliest, progress.latest = guard.call(
+        lambda: fetch_offsets(feed.bootstrap, feed.topic, timeout_ms=feed.timeout_ms, security=feed.security),
+        what="fetch offsets",
+    )
+    progress.state = read_batch_state(spark, lake.kafka_offsets, feed.topic)
+    batch = choose_batch(
+        progress.state, feed.topic, progress.earliest, progress.latest, feed.max_offsets_per_partition
+    )
+    progress.batch = batch
+    progress.next_offsets = dict(progress.state.committed)
+    if batch.needs_run:
+        progress.result = execute_batch(spark, contract, lake, feed, ctx, batch, guard, after_write)
+        progress.next_offsets.update(batch.plan.next_offsets)
+    if progress.next_offsets:
+        guard.call(
+            lambda: commit_group_offsets(
+                feed.bootstrap,
+                feed.consumer_group,
+                feed.topic,
+                progress.next_offsets,
+                metadata=ctx.run_id,
+                timeout_ms=feed.timeout_ms,
+                security=feed.security,
+            ),
+            what="commit consumer-group offsets",
+        )
+        progress.group_committed = True
 
 
 def _record_sla(

@@ -29,6 +29,7 @@ from feedguard.lake.lease import DEFAULT_TTL_SECONDS, hold_lease
 from feedguard.lake.runlog import iso, new_run_id, utc_now
 from feedguard.runtime.glue import job_session
 from feedguard.runtime.reporting import Reporters, reporters_from_args
+from feedguard.summary import RunSummary
 
 log = logging.getLogger("feedguard.kafka.job")
 
@@ -76,7 +77,7 @@ def seconds_option(opts: Mapping[str, Any], name: str, default: float, *, minimu
 
 def run_kafka_job(
     opts: Mapping[str, Any], environ: Mapping[str, str], *, after_write: AfterWrite | None = None
-) -> dict[str, Any]:
+) -> RunSummary:
     """Check the options and the lake, hold the feed's lease, ingest one batch; return the run summary."""
     setup = kafka_job_setup(opts, environ)
     contract, feed, lake = setup.contract, setup.feed, setup.lake

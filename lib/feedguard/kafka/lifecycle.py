@@ -17,9 +17,7 @@ Example::
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
@@ -37,13 +35,14 @@ from feedguard.lake.layout import Lake
 from feedguard.lake.lifecycle import close_run, forget_metrics, pending_reports, report_sent
 from feedguard.lake.runlog import iso
 from feedguard.runtime.reporting import Reporters
+from feedguard.summary import RunSummary, summary_from_json
 
 log = logging.getLogger(__name__)
 
 
 def finish_kafka_run(
-    spark: SparkSession, summary: dict[str, Any], contract: Contract, lake: Lake, reporters: Reporters
-) -> dict[str, Any]:
+    spark: SparkSession, summary: RunSummary, contract: Contract, lake: Lake, reporters: Reporters
+) -> RunSummary:
     """Close the run (run log + pending report), then send its metrics and alerts; return the summary."""
     close_run(spark, lake, summary, awaiting_report=True)
     summary = report_kafka_run(spark, summary, contract, lake, reporters)
@@ -53,7 +52,7 @@ def finish_kafka_run(
 
 def send_pending_kafka_reports(
     spark: SparkSession, contract: Contract, lake: Lake, reporters: Reporters
-) -> list[dict[str, Any]]:
+) -> list[RunSummary]:
     """Report the runs that closed but died before (or while) reporting, oldest first."""
     sent = []
     for summary in pending_reports(lake, contract.source, contract.dataset):
@@ -65,7 +64,7 @@ def send_pending_kafka_reports(
     return sent
 
 
-def closed_summary(spark: SparkSession, lake: Lake, run_id: str) -> dict[str, Any] | None:
+def closed_summary(spark: SparkSession, lake: Lake, run_id: str) -> RunSummary | None:
     """The run log summary of ``run_id`` if that run closed, else None."""
     if not DeltaTable.isDeltaTable(spark, lake.runs):
         return None
@@ -76,12 +75,12 @@ def closed_summary(spark: SparkSession, lake: Lake, run_id: str) -> dict[str, An
         .select("summary_json")
         .first()
     )
-    return json.loads(row[0]) if row is not None else None
+    return summary_from_json(row[0]) if row is not None else None
 
 
 def unclosed_batch_summary(
     spark: SparkSession, contract: Contract, lake: Lake, feed: KafkaFeed, *, job_name: str, closed_by: str
-) -> dict[str, Any] | None:
+) -> RunSummary | None:
     """The summary of the topic's last committed batch when the run that committed it never closed."""
     state = read_batch_state(spark, lake.kafka_offsets, feed.topic)
     if not state.last_batch or closed_summary(spark, lake, state.last_batch[0].run_id) is not None:
@@ -106,7 +105,7 @@ def _summary_of(
     rows: tuple[OffsetRow, ...],
     *,
     job_name: str,
-) -> dict[str, Any]:
+) -> RunSummary:
     """The summary the committing run would have written (no outages: those are in ``_kafka_sla``)."""
     batch = committed_batch(rows)
     committed_at = aware(rows[0].committed_at or rows[0].planned_at)
@@ -143,7 +142,7 @@ def ingest_and_report(
     job_name: str,
     guard: OutageGuard,
     after_write: AfterWrite | None = None,
-) -> dict[str, Any]:
+) -> RunSummary:
     """Finish what earlier runs left (reports, an unclosed batch), then ingest, close and report."""
     send_pending_kafka_reports(spark, contract, lake, reporters)
     done = closed_summary(spark, lake, ctx.run_id)

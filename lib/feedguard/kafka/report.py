@@ -11,11 +11,10 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
 from pyspark.sql import SparkSession
 
@@ -30,6 +29,14 @@ from feedguard.kafka.state import Batch, BatchState
 from feedguard.lake.layout import Lake
 from feedguard.lake.runlog import iso, run_header
 from feedguard.runtime.reporting import Reporters, report_run
+from feedguard.summary import (
+    KafkaRunSummary,
+    LostRange,
+    OutageEntry,
+    PartitionEntry,
+    RunSummary,
+    as_run_summary,
+)
 
 log = logging.getLogger(__name__)
 MESSAGE_LOSS = "message_loss"
@@ -78,7 +85,7 @@ def run_status(progress: Progress) -> tuple[str, int]:
     return "succeeded", EXIT_OK
 
 
-def _partitions(progress: Progress, lag: dict[int, int], lag_after: dict[int, int]) -> list[dict[str, Any]]:
+def _partitions(progress: Progress, lag: dict[int, int], lag_after: dict[int, int]) -> list[PartitionEntry]:
     if progress.batch is None:
         return []
     result = progress.result
@@ -123,6 +130,76 @@ def _message(status: str, progress: Progress, topic: str) -> str:
     return text
 
 
+def _lags(progress: Progress) -> tuple[dict[int, int], dict[int, int]]:
+    """Consumer lag per partition before the run and once its offsets are committed."""
+    if not progress.latest or progress.state is None:
+        return {}, {}
+    return (
+        lag_by_partition(progress.earliest, progress.latest, progress.state.committed),
+        lag_by_partition(progress.earliest, progress.latest, progress.next_offsets),
+    )
+
+
+def _lost_ranges(progress: Progress) -> list[LostRange]:
+    """The offset ranges retention removed before this run's batch could read them."""
+    batch = progress.batch
+    if batch is None or progress.result is None:
+        return []
+    return [
+        {"partition": r.partition, "start": r.start, "end": r.end, "count": r.count}
+        for r in batch.plan.lost_ranges
+    ]
+
+
+def _outages(guard: OutageGuard) -> list[OutageEntry]:
+    return [
+        {
+            "what": o.what,
+            "started_at": iso(o.started_at),
+            "ended_at": iso(o.ended_at),
+            "duration_seconds": round(o.duration_seconds, 3),
+            "attempts": len(o.attempts),
+            "recovered": o.recovered,
+            "in_maintenance_window": o.in_maintenance_window,
+        }
+        for o in guard.outages
+    ]
+
+
+def _counts(result: BatchResult | None) -> KafkaRunSummary:
+    valid, dead = (result.valid, result.dead) if result else (0, 0)
+    return {
+        "records_read": valid + dead,
+        "records_valid": valid,
+        "records_dead_lettered": dead,
+        "dead_letters_by_type": result.dead_by_type if result else {},
+        "corrupt_ratio_pct": round(100.0 * dead / (valid + dead), 4) if valid + dead else 0.0,
+        "files": [],
+    }
+
+
+def _offsets(feed: KafkaFeed, progress: Progress, guard: OutageGuard) -> KafkaRunSummary:
+    """The topic, the batch, its offsets, lag, loss and the outages the run went through."""
+    batch = progress.batch
+    lag, lag_after = _lags(progress)
+    lost = _lost_ranges(progress)
+    return {
+        "topic": feed.topic,
+        "consumer_group": feed.consumer_group,
+        "consumer_group_committed": progress.group_committed,
+        "batch_seq": batch.seq if batch is not None and batch.needs_run else None,
+        "batch_resumed": bool(batch and batch.resumed),
+        "partitions": _partitions(progress, lag, lag_after),
+        "consumer_lag": sum(lag.values()) if lag else None,
+        "consumer_lag_by_partition": {str(p): n for p, n in lag.items()},
+        "consumer_lag_after_run": {str(p): n for p, n in lag_after.items()},
+        "messages_lost": sum(r["count"] for r in lost),
+        "lost_ranges": lost,
+        "downtime_seconds": round(guard.total_downtime_seconds, 3),
+        "outages": _outages(guard),
+    }
+
+
 def kafka_summary(
     ctx: RunContext,
     feed: KafkaFeed,
@@ -133,58 +210,23 @@ def kafka_summary(
     guard: OutageGuard,
     started: dt.datetime,
     ended: dt.datetime,
-) -> dict[str, Any]:
+) -> RunSummary:
     """The run summary (see the module docstring)."""
     status, exit_code = run_status(progress)
-    batch, result = progress.batch, progress.result
-    lag: dict[int, int] = {}
-    lag_after: dict[int, int] = {}
-    if progress.latest and progress.state is not None:
-        lag = lag_by_partition(progress.earliest, progress.latest, progress.state.committed)
-        lag_after = lag_by_partition(progress.earliest, progress.latest, progress.next_offsets)
-    lost = batch.plan.lost_ranges if batch is not None and result is not None else ()
-    valid, dead = (result.valid, result.dead) if result else (0, 0)
-    return {
-        **run_header(ctx, job_name, status, exit_code),
-        "records_read": valid + dead,
-        "records_valid": valid,
-        "records_dead_lettered": dead,
-        "dead_letters_by_type": result.dead_by_type if result else {},
-        "files": [],
-        "topic": feed.topic,
-        "consumer_group": feed.consumer_group,
-        "consumer_group_committed": progress.group_committed,
-        "batch_seq": batch.seq if batch is not None and batch.needs_run else None,
-        "batch_resumed": bool(batch and batch.resumed),
-        "partitions": _partitions(progress, lag, lag_after),
-        "consumer_lag": sum(lag.values()) if lag else None,
-        "consumer_lag_by_partition": {str(p): n for p, n in lag.items()},
-        "consumer_lag_after_run": {str(p): n for p, n in lag_after.items()},
-        "messages_lost": sum(r.count for r in lost),
-        "lost_ranges": [{**dataclasses.asdict(r), "count": r.count} for r in lost],
-        "downtime_seconds": round(guard.total_downtime_seconds, 3),
-        "outages": [
-            {
-                "what": o.what,
-                "started_at": iso(o.started_at),
-                "ended_at": iso(o.ended_at),
-                "duration_seconds": round(o.duration_seconds, 3),
-                "attempts": len(o.attempts),
-                "recovered": o.recovered,
-                "in_maintenance_window": o.in_maintenance_window,
-            }
-            for o in guard.outages
-        ],
-        "corrupt_ratio_pct": round(100.0 * dead / (valid + dead), 4) if valid + dead else 0.0,
+    summary: KafkaRunSummary = {
         "started_at": iso(started),
         "ended_at": iso(ended),
         "duration_seconds": round((ended - started).total_seconds(), 3),
         "message": _message(status, progress, feed.topic),
         "lake_path": lake_root,
     }
+    for part in (_counts(progress.result), _offsets(feed, progress, guard)):
+        summary.update(part)
+    summary.update(cast(KafkaRunSummary, run_header(ctx, job_name, status, exit_code)))  # a checked part
+    return as_run_summary(summary)
 
 
-def message_loss_alert(summary: dict[str, Any], contract: Contract) -> AlertMessage:
+def message_loss_alert(summary: RunSummary, contract: Contract) -> AlertMessage:
     """A critical alert listing the offset ranges that retention removed before the job read them."""
     where = f"{summary['source']}/{summary['dataset']}"
     ranges = summary.get("lost_ranges") or []
@@ -216,15 +258,15 @@ def message_loss_alert(summary: dict[str, Any], contract: Contract) -> AlertMess
 
 
 def report_kafka_run(
-    spark: SparkSession, summary: dict[str, Any], contract: Contract, lake: Lake, reporters: Reporters
-) -> dict[str, Any]:
+    spark: SparkSession, summary: RunSummary, contract: Contract, lake: Lake, reporters: Reporters
+) -> RunSummary:
     """:func:`feedguard.runtime.reporting.report_run`, plus the message-loss alert when messages were lost."""
     summary = report_run(spark, summary, contract, lake, reporters)
     if summary.get("messages_lost"):
         message = message_loss_alert(summary, contract)
-        report = deliver([message], reporters.notifiers)
+        delivered = deliver([message], reporters.notifiers).summary_fields()
         summary["alerts"] = [*summary.get("alerts", []), MESSAGE_LOSS]
-        for key, values in report.summary_fields().items():
-            summary[key] = [*summary.get(key, []), *values]
+        summary["alerts_sent"] = [*summary.get("alerts_sent", []), *delivered.get("alerts_sent", [])]
+        summary["alerts_failed"] = [*summary.get("alerts_failed", []), *delivered.get("alerts_failed", [])]
         log.warning("alert: %s", message.subject)
     return summary

@@ -18,7 +18,7 @@ from feedguard.ingest.routing import (
 )
 from feedguard.kafka.offsets import OffsetRange
 from feedguard.kafka.source import KAFKA_COLUMNS
-from feedguard.parse.flags import error
+from feedguard.parse.errors import error
 
 EMPTY_MESSAGE = "empty_message"
 

@@ -44,6 +44,7 @@ from feedguard.kafka.outage import OutagePolicy
 from feedguard.lake.lease import Lease, acquire_lease, lease_store
 from feedguard.lake.runlog import iso, new_run_id, utc_now
 from feedguard.runtime.glue import job_session
+from feedguard.summary import RunSummary
 
 log = logging.getLogger(__name__)
 
@@ -169,12 +170,12 @@ class ServiceLoop:
         self.stop.wait(seconds)
 
 
-def caught_up(summary: Mapping[str, Any]) -> bool:
+def caught_up(summary: RunSummary) -> bool:
     """True when the run left no lag (its batch was not capped)."""
     return all(int(n) == 0 for n in (summary.get("consumer_lag_after_run") or {}).values())
 
 
-def nothing_new(loop: ServiceLoop, last: Mapping[str, Any]) -> bool:
+def nothing_new(loop: ServiceLoop, last: RunSummary) -> bool:
     """True when the last run caught up and the broker's latest offsets have not moved since.
 
     A cheap poll with a fresh kafka-python client; any failure answers False, so that a real run (under
@@ -197,7 +198,7 @@ def nothing_new(loop: ServiceLoop, last: Mapping[str, Any]) -> bool:
     return True
 
 
-def one_batch(loop: ServiceLoop) -> dict[str, Any] | None:
+def one_batch(loop: ServiceLoop) -> RunSummary | None:
     """Run one batch as a run of its own; None when a stop signal made it give up waiting for the broker."""
     setup = loop.setup
     contract = setup.contract
@@ -230,7 +231,7 @@ def run_batches(loop: ServiceLoop) -> int:
     Errors that are not an outage (a bug, a conservation failure, a lost lease, a full disk) leave as
     exceptions, with their exit codes, as they do for the scheduled job.
     """
-    last: dict[str, Any] | None = None
+    last: RunSummary | None = None
     restarts = 0
     while not loop.stop.is_set():
         if loop.lease is not None:

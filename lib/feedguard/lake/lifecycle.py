@@ -11,9 +11,7 @@ nor duplicates anything, whatever point the dead run reached.
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
@@ -23,6 +21,7 @@ from feedguard.ingest.replay import undo_replay
 from feedguard.lake.layout import Lake
 from feedguard.lake.runlog import clear_inflight, inflight_runs, write_run
 from feedguard.lake.storage import join, list_names, read_text, remove_path, write_text
+from feedguard.summary import RunSummary, summary_from_json, summary_to_json
 
 log = logging.getLogger(__name__)
 RECOVERY_HISTORY_DEPTH = 1000  # commits searched for a dead run's superseding writes
@@ -100,9 +99,7 @@ def recover_inflight(spark: SparkSession, lake: Lake, source: str, dataset: str)
     return recovered
 
 
-def close_run(
-    spark: SparkSession, lake: Lake, summary: dict[str, Any], *, awaiting_report: bool = False
-) -> None:
+def close_run(spark: SparkSession, lake: Lake, summary: RunSummary, *, awaiting_report: bool = False) -> None:
     """Write the run log (Delta row + JSON) and clear the in-flight marker: the run is done.
 
     With ``awaiting_report`` its report (metrics, alerts) is sent after this commit point, never
@@ -112,7 +109,7 @@ def close_run(
     """
     source, dataset, run_id = summary["source"], summary["dataset"], summary["run_id"]
     if awaiting_report:
-        write_text(join(lake.pending_reports(source, dataset), f"{run_id}.json"), _dumps(summary))
+        write_text(join(lake.pending_reports(source, dataset), f"{run_id}.json"), summary_to_json(summary))
     write_run(spark, lake.runs, summary)
     clear_inflight(lake.inflight(source, dataset), run_id)
 
@@ -123,23 +120,19 @@ def forget_metrics(spark: SparkSession, lake: Lake, run_id: str) -> None:
         DeltaTable.forPath(spark, lake.metrics).delete(F.col("run_id") == run_id)
 
 
-def pending_reports(lake: Lake, source: str, dataset: str) -> list[dict[str, Any]]:
+def pending_reports(lake: Lake, source: str, dataset: str) -> list[RunSummary]:
     """Summaries of closed runs whose report was never sent (oldest first)."""
     folder = lake.pending_reports(source, dataset)
     found = []
     for name in list_names(folder):
         if name.endswith(".json"):
-            found.append(json.loads(read_text(join(folder, name))))
+            found.append(summary_from_json(read_text(join(folder, name))))
     return sorted(found, key=lambda s: str(s.get("ended_at", "")))
 
 
-def report_sent(lake: Lake, summary: dict[str, Any]) -> None:
+def report_sent(lake: Lake, summary: RunSummary) -> None:
     """Keep the reported summary as the run's JSON and drop it from the pending reports."""
-    write_text(lake.run_summary(summary["run_id"]), _dumps(summary))
+    write_text(lake.run_summary(summary["run_id"]), summary_to_json(summary))
     remove_path(
         join(lake.pending_reports(summary["source"], summary["dataset"]), f"{summary['run_id']}.json")
     )
-
-
-def _dumps(summary: dict[str, Any]) -> str:
-    return json.dumps(summary, indent=2, sort_keys=True, default=str)

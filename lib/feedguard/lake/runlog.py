@@ -9,13 +9,14 @@ import datetime as dt
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from pyspark.sql import SparkSession
 
 from feedguard.ingest.routing import RunContext
 from feedguard.lake.storage import join, list_names, remove_path, write_text
 from feedguard.records import Int32, as_row, spark_schema
+from feedguard.summary import RunSummary, summary_to_json
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class RunLogRow:
     summary_json: str
 
     @classmethod
-    def of(cls, summary: dict[str, Any]) -> RunLogRow:
+    def of(cls, summary: RunSummary) -> RunLogRow:
         started = dt.datetime.fromisoformat(summary["started_at"].replace("Z", "+00:00"))
         ended = dt.datetime.fromisoformat(summary["ended_at"].replace("Z", "+00:00"))
         return cls(
@@ -59,7 +60,7 @@ class RunLogRow:
             ended_at=ended.replace(tzinfo=None),
             duration_seconds=float(summary["duration_seconds"]),
             message=summary.get("message"),
-            summary_json=json.dumps(summary, sort_keys=True, default=str),
+            summary_json=summary_to_json(summary, indent=None),
         )
 
 
@@ -81,7 +82,7 @@ def iso(ts: dt.datetime) -> str:
 
 
 class RunHeader(TypedDict):
-    """The keys every run summary starts with (a part of :class:`feedguard.summary.RunSummary`)."""
+    """The keys every run summary starts with (a part of :class:`feedguard.summary.RunSummaryCore`)."""
 
     run_id: str
     job_name: str | None
@@ -105,14 +106,11 @@ def run_header(ctx: RunContext, job_name: str | None, status: str, exit_code: in
     }
 
 
-def write_run(spark: SparkSession, runs_path: str, summary: dict[str, Any]) -> None:
+def write_run(spark: SparkSession, runs_path: str, summary: RunSummary) -> None:
     """Append the run row and write the summary JSON beside it."""
     row = as_row(RunLogRow.of(summary))
     spark.createDataFrame([row], RUN_SCHEMA).write.format("delta").mode("append").save(runs_path)
-    write_text(
-        join(runs_path, f"{summary['run_id']}.json"),
-        json.dumps(summary, indent=2, sort_keys=True, default=str),
-    )
+    write_text(join(runs_path, f"{summary['run_id']}.json"), summary_to_json(summary))
 
 
 def mark_inflight(folder: str, run_id: str) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from feedguard.metrics.model import DEFAULT_NAMESPACE, Metric
+from feedguard.summary import RunSummary
 
 
 class MetricsPublishError(RuntimeError):
@@ -41,7 +42,7 @@ class PublishResult:
         """True when nothing was left unsent (spooled or dropped)."""
         return self.spooled == 0 and self.dropped == 0 and self.error is None
 
-    def summary_fields(self) -> dict[str, Any]:
+    def summary_fields(self) -> RunSummary:
         """Flat keys for the run summary (``metrics_*``), read back by the alert rules."""
         return {
             "metrics_destination": self.destination,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
+from feedguard.summary import RunSummary
+
 log = logging.getLogger(__name__)
 
 DEFAULT_NAMESPACE: Final = "Feedguard/DataQuality"
@@ -80,7 +82,7 @@ def parse_timestamp(value: object) -> datetime:
     return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
-def corrupt_ratio_pct(summary: Mapping[str, Any]) -> float:
+def corrupt_ratio_pct(summary: RunSummary) -> float:
     """The summary's ``corrupt_ratio_pct``, else dead-lettered / read in percent (0 when nothing was read)."""
     given = _number(summary.get("corrupt_ratio_pct"))
     if given is not None:
@@ -90,7 +92,7 @@ def corrupt_ratio_pct(summary: Mapping[str, Any]) -> float:
     return 100.0 * dead / read if read > 0 else 0.0
 
 
-def verdicts_of(summary: Mapping[str, Any]) -> dict[str, str]:
+def verdicts_of(summary: RunSummary) -> dict[str, str]:
     """File -> verdict, from ``verdicts`` or else from the ``files`` list."""
     given = summary.get("verdicts")
     if isinstance(given, Mapping):
@@ -103,7 +105,7 @@ def verdicts_of(summary: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def metrics_from_summary(summary: Mapping[str, Any], environment: str, job: str) -> list[Metric]:
+def metrics_from_summary(summary: RunSummary, environment: str, job: str) -> list[Metric]:
     """The CloudWatch metrics of one run summary (see docs/alerts-and-metrics.md for the list).
 
     Dimensions are Source, Dataset, Job and Environment. The timestamp is the run's ``ended_at``
@@ -162,7 +164,7 @@ def _number(value: object) -> float | None:
     return None
 
 
-def _files_quarantined(summary: Mapping[str, Any], verdicts: Mapping[str, str]) -> float:
+def _files_quarantined(summary: RunSummary, verdicts: Mapping[str, str]) -> float:
     given = summary.get("files_quarantined")
     if isinstance(given, list | tuple):
         return float(len(given))
@@ -172,14 +174,14 @@ def _files_quarantined(summary: Mapping[str, Any], verdicts: Mapping[str, str]) 
     return float(sum(1 for v in verdicts.values() if v in QUARANTINING_VERDICTS))
 
 
-def _schema_drift(summary: Mapping[str, Any], verdicts: Mapping[str, str]) -> float:
+def _schema_drift(summary: RunSummary, verdicts: Mapping[str, str]) -> float:
     given = summary.get("schema_drift_detected")
     if isinstance(given, bool):
         return 1.0 if given else 0.0
     return 1.0 if "structural_change" in verdicts.values() else 0.0
 
 
-def _run_timestamp(summary: Mapping[str, Any]) -> datetime:
+def _run_timestamp(summary: RunSummary) -> datetime:
     for key in ("ended_at", "started_at"):
         value = summary.get(key)
         if value:

@@ -13,7 +13,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import mimetypes
 from collections import defaultdict
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from feedguard.lake.storage import is_s3, join, local_path
 from feedguard.quality.context import DOCS_SITE, open_context
 from feedguard.quality.offline import localize_site
 from feedguard.quality.pages import index_page, source_page
+from feedguard.summary import RunSummary, summary_from_json
 
 OUR_FOLDER = "feedguard"
 LATEST_RUNS = 30
@@ -66,11 +66,14 @@ def _s3(client: Any | None) -> Any:
     return boto3.client("s3")
 
 
-def read_run_summaries(lake_path: str, *, s3_client: Any | None = None) -> list[dict[str, Any]]:
+def read_run_summaries(lake_path: str, *, s3_client: Any | None = None) -> list[RunSummary]:
     """Every ``<lake>/_runs/<run_id>.json`` run summary (local folder or S3 prefix)."""
     folder = join(lake_path, "_runs")
     if not is_s3(folder):
-        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(local_path(folder).glob("*.json"))]
+        return [
+            summary_from_json(p.read_text(encoding="utf-8"))
+            for p in sorted(local_path(folder).glob("*.json"))
+        ]
     client = _s3(s3_client)
     bucket, prefix = _s3_parts(folder)
     summaries = []
@@ -79,7 +82,7 @@ def read_run_summaries(lake_path: str, *, s3_client: Any | None = None) -> list[
             key = item["Key"]
             if key.endswith(".json") and "/" not in key[len(prefix) + 1 :]:
                 body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-                summaries.append(json.loads(body))
+                summaries.append(summary_from_json(body))
     return summaries
 
 
@@ -93,11 +96,11 @@ def gx_result_links(site_dir: Path) -> dict[str, str]:
     return links
 
 
-def write_our_pages(site_dir: Path, runs: list[dict[str, Any]], *, latest: int = LATEST_RUNS) -> Path:
+def write_our_pages(site_dir: Path, runs: list[RunSummary], *, latest: int = LATEST_RUNS) -> Path:
     """``feedguard/index.html`` and one ``feedguard/<source>.html`` per source; return the index."""
     folder = site_dir / OUR_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_source: dict[str, list[RunSummary]] = defaultdict(list)
     for run in runs:
         by_source[str(run.get("source", "unknown"))].append(run)
     links = gx_result_links(site_dir)

@@ -16,6 +16,7 @@ from pyspark.sql import SparkSession
 from feedguard.lake.storage import join
 from feedguard.quality.suites import FEEDGUARD_META, severity_of
 from feedguard.records import spark_schema
+from feedguard.summary import FailedExpectationEntry, RunSummary
 
 PARTIAL_UNEXPECTED_COUNT = 20
 
@@ -50,6 +51,17 @@ class FailedExpectation:
     unexpected_percent: float | None
     partial_unexpected_values: list[Any]
 
+    def as_summary(self) -> FailedExpectationEntry:
+        """The entry of the run summary's ``dq_failures``."""
+        return {
+            "expectation_type": self.expectation_type,
+            "column": self.column,
+            "severity": self.severity,
+            "unexpected_count": self.unexpected_count,
+            "unexpected_percent": self.unexpected_percent,
+            "partial_unexpected_values": list(self.partial_unexpected_values),
+        }
+
     def describe(self) -> str:
         where = f"({self.column})" if self.column else ""
         values = ", ".join(repr(v) for v in self.partial_unexpected_values[:5])
@@ -75,7 +87,7 @@ class DqOutcome:
     element_count: int | None = None
     stored_as: list[str] = field(default_factory=list)
 
-    def summary_fields(self) -> dict[str, Any]:
+    def summary_fields(self) -> RunSummary:
         """The keys the run summary JSON gains."""
         return {
             "dq_success": self.success,

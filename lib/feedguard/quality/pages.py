@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from feedguard.summary import RunSummary
+
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1f2933}
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
@@ -32,7 +34,7 @@ def _page(title: str, body: str) -> str:
 
 
 def corrupt_ratio_pct(run: Mapping[str, Any]) -> float:
-    """Dead-lettered records as a percentage of records read."""
+    """Dead-lettered records as a percentage of records read (any summary mapping: the health site's too)."""
     if run.get("corrupt_ratio_pct") is not None:
         return float(run["corrupt_ratio_pct"])
     read = int(run.get("records_read") or 0)
@@ -52,12 +54,12 @@ def pct(value: float) -> str:
     return f"{round(value, 2):g}%"
 
 
-def _verdicts(run: Mapping[str, Any]) -> str:
+def _verdicts(run: RunSummary) -> str:
     counts = Counter(str(v) for v in (run.get("verdicts") or {}).values())
     return ", ".join(f"{name}: {n}" for name, n in sorted(counts.items())) or "—"
 
 
-def _dq_cell(run: Mapping[str, Any]) -> str:
+def _dq_cell(run: RunSummary) -> str:
     if run.get("dq_success") is None:
         return "<td class='muted'>—</td>"
     ok = bool(run["dq_success"])
@@ -116,7 +118,7 @@ def line_chart(
     return f"<figure><figcaption>{escape(title)}</figcaption>{svg}</figure>"
 
 
-def _run_row(run: Mapping[str, Any], links: Mapping[str, str]) -> str:
+def _run_row(run: RunSummary, links: Mapping[str, str]) -> str:
     run_id = str(run.get("run_id", ""))
     gx_link = links.get(run_id)
     gx_cell = f"<a href='{escape(gx_link)}'>GX result</a>" if gx_link else "<span class='muted'>—</span>"
@@ -145,7 +147,7 @@ HEADER = (
 )
 
 
-def source_page(source: str, runs: Sequence[Mapping[str, Any]], links: Mapping[str, str]) -> str:
+def source_page(source: str, runs: Sequence[RunSummary], links: Mapping[str, str]) -> str:
     """``<source>.html``: the charts over runs (oldest first) and the latest runs (newest first)."""
     ordered = sorted(runs, key=lambda r: str(r.get("started_at", "")))
     labels = [str(r.get("run_id", "")) for r in ordered]
@@ -164,7 +166,7 @@ def source_page(source: str, runs: Sequence[Mapping[str, Any]], links: Mapping[s
     return _page(f"feedguard · {source}", body)
 
 
-def index_page(by_source: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+def index_page(by_source: Mapping[str, Sequence[RunSummary]]) -> str:
     """``index.html``: one line per source with its latest run."""
     rows = []
     for source, runs in sorted(by_source.items()):

@@ -27,6 +27,7 @@ from feedguard.alerts import (
     slack_webhook_url,
     sns_client,
 )
+from feedguard.alerts.message import DeadLetterSample
 from feedguard.contracts.contract import Contract
 from feedguard.errors import UsageError
 from feedguard.lake.layout import Lake
@@ -39,6 +40,7 @@ from feedguard.metrics import (
     publisher_from_args,
     write_metrics_table,
 )
+from feedguard.summary import RunSummary
 
 log = logging.getLogger(__name__)
 SAMPLE_DEAD_LETTERS = 5
@@ -97,7 +99,7 @@ def _secrets_client(environ: Mapping[str, str]) -> Any:
     return boto3.client("secretsmanager", endpoint_url=environ.get("FEEDGUARD_SECRETS_ENDPOINT"))
 
 
-def dead_letter_samples(spark: SparkSession, lake: Lake, run_id: str) -> list[dict[str, Any]]:
+def dead_letter_samples(spark: SparkSession, lake: Lake, run_id: str) -> list[DeadLetterSample]:
     """The first few dead letters of the run, for alert messages (masked by the formatter)."""
     from delta.tables import DeltaTable
 
@@ -112,16 +114,25 @@ def dead_letter_samples(spark: SparkSession, lake: Lake, run_id: str) -> list[di
         .limit(SAMPLE_DEAD_LETTERS)
         .collect()
     )
-    return [r.asDict() for r in rows]
+    return [
+        {
+            "error_type": r["error_type"],
+            "error_detail": r["error_detail"],
+            "source_file": r["source_file"],
+            "source_line": r["source_line"],
+            "raw_text": r["raw_text"],
+        }
+        for r in rows
+    ]
 
 
 def report_run(
     spark: SparkSession,
-    summary: dict[str, Any],
+    summary: RunSummary,
     contract: Contract,
     lake: Lake,
     reporters: Reporters,
-) -> dict[str, Any]:
+) -> RunSummary:
     """Publish the run's metrics, keep them in ``<lake>/_metrics``, send alerts; return the summary."""
     job = str(summary.get("job_name") or "feedguard")
     metrics = metrics_from_summary(summary, environment=reporters.environment, job=job)
