@@ -12,6 +12,7 @@ does not fit its type exactly (:mod:`feedguard.parse.csv_exactness`). A line of 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -23,6 +24,7 @@ from feedguard.parse.checks import cast_from_text, contract_checks
 from feedguard.parse.csv_exactness import csv_exactness_errors, csv_inexact, csv_rounded
 from feedguard.parse.csv_quoting import quoting_error, quoting_is_bad
 from feedguard.parse.errors import collect_errors, error, error_if, preview, sql_name, without_shadowed
+from feedguard.parse.expression_cache import per_context
 from feedguard.parse.flags import (
     BLANK_CHARS,
     ROUNDED_COLUMN,
@@ -87,6 +89,7 @@ def _cast_errors(contract: Contract) -> list[Column]:
     return errors
 
 
+@per_context
 def csv_record_errors(contract: Contract) -> Column:
     """The error list of a flagged record (built only for those: see :func:`flag_csv_records`)."""
     encoding = error_if(
@@ -119,29 +122,22 @@ def csv_record_errors(contract: Contract) -> Column:
 SCRATCH = ("_line", "_p")
 
 
-def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
+@dataclass(frozen=True)
+class _FlagColumns:
+    """The expressions of the CSV flag (by column name only, so built once per contract)."""
+
+    line: Column
+    header: Column
+    parsed: Column
+    typed: list[Column]
+    blank: Column
+    may_be_bad: Column
+    rounded: Column
+
+
+@per_context
+def _flag_columns(contract: Contract) -> _FlagColumns:
     first_line = (F.col("_block_start") == 0) & (F.col("_row_in_block") == 0)
-    line = F.when(first_line, F.regexp_replace("_raw", "^\ufeff", "")).otherwise(F.col("_raw"))
-    header = first_line if contract.csv.header else F.lit(False)
-    parsed = df.select(
-        *df.columns,
-        line.alias("_line"),
-        header.alias("_header"),
-    ).select(
-        "*",
-        # A line over a cap (``_doc_error``) is not parsed: past its maxColumns the parser fails the job.
-        F.when(
-            F.col("_doc_error").isNull(),
-            F.from_csv("_line", string_schema(contract).simpleString(), csv_options(contract)),
-        ).alias("_p"),
-    )
-    typed = parsed.select(
-        "*",
-        *[
-            cast_from_text(sql_name("_p", f.name), f, contract.timestamp_format).alias(f.name)
-            for f in contract.fields
-        ],
-    )
     blank_chars = BLANK_CHARS.replace(contract.csv.delimiter, "")  # a line of tabs is fields in a TSV
     blank = ~F.col("_line").rlike(not_only(blank_chars))
     skip = blank | F.col("_header")
@@ -160,10 +156,33 @@ def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
         | contract_may_violate(contract, typed_values)
     )
     text_sql = {f.name: sql_name("_p", f.name) for f in contract.fields}
-    rounded = F.when(~skip, csv_rounded(contract, text_sql, typed_values)).otherwise(0)
-    return typed.select(
-        "*", blank.alias("_blank"), (~skip & may_be_bad).alias("_maybe_bad"), rounded.alias(ROUNDED_COLUMN)
+    return _FlagColumns(
+        line=F.when(first_line, F.regexp_replace("_raw", "^\ufeff", ""))
+        .otherwise(F.col("_raw"))
+        .alias("_line"),
+        header=(first_line if contract.csv.header else F.lit(False)).alias("_header"),
+        # A line over a cap (``_doc_error``) is not parsed: past its maxColumns the parser fails the job.
+        parsed=F.when(
+            F.col("_doc_error").isNull(),
+            F.from_csv("_line", string_schema(contract).simpleString(), csv_options(contract)),
+        ).alias("_p"),
+        typed=[
+            cast_from_text(sql_name("_p", f.name), f, contract.timestamp_format).alias(f.name)
+            for f in contract.fields
+        ],
+        blank=blank.alias("_blank"),
+        may_be_bad=(~skip & may_be_bad).alias("_maybe_bad"),
+        rounded=F.when(~skip, csv_rounded(contract, text_sql, typed_values))
+        .otherwise(0)
+        .alias(ROUNDED_COLUMN),
     )
+
+
+def _flagged(df: DataFrame, contract: Contract) -> DataFrame:
+    columns = _flag_columns(contract)
+    parsed = df.select(*df.columns, columns.line, columns.header).select("*", columns.parsed)
+    typed = parsed.select("*", *columns.typed)
+    return typed.select("*", columns.blank, columns.may_be_bad, columns.rounded)
 
 
 def _records(df: DataFrame, contract: Contract, tail: list[Column]) -> DataFrame:

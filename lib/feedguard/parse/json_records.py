@@ -18,6 +18,8 @@ is blank.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -43,6 +45,7 @@ from feedguard.parse.exactness import (
     json_rounded,
     typed_value,
 )
+from feedguard.parse.expression_cache import per_context
 from feedguard.parse.flags import (
     BLANK_CHARS,
     ROUNDED_COLUMN,
@@ -152,6 +155,7 @@ def _specific(contract: Contract) -> Column:
     )
 
 
+@per_context
 def json_record_errors(contract: Contract) -> Column:
     """The error list of a flagged record (built only for those: see :func:`flag_json_records`)."""
     fallback = let(
@@ -179,41 +183,64 @@ def exact_intermediates(contract: Contract) -> dict[str, Column]:
     }
 
 
+@dataclass(frozen=True)
+class _FlagColumns:
+    """The expressions of :func:`flag_json_records` (by column name only, so built once per contract)."""
+
+    parsed: Column
+    typed: list[Column]
+    wide: Column
+    inexact: Column
+    rounded: Column
+    blank: Column
+    may_be_bad: Column
+    intermediates: list[Column]
+
+
+@per_context
+def _flag_columns(contract: Contract) -> _FlagColumns:
+    numeric = [f.name for f in contract.fields if has_numbers(f)]
+    at_wide = {name: sql_name(name) for name in contract.field_names}
+    raw = F.col("_raw")
+    return _FlagColumns(
+        parsed=F.from_json("_raw", parse_schema(contract), json_options(contract)).alias("_p"),
+        typed=[typed_value(spec, spec.name).alias(spec.name) for spec in contract.fields],
+        wide=(F.struct(*numeric) if numeric else F.lit(None).cast("string")).alias("_wide"),
+        inexact=json_inexact(contract, at_wide).alias("_inexact"),
+        rounded=json_rounded(contract, at_wide).alias(ROUNDED_COLUMN),
+        blank=(~raw.rlike(not_only(BLANK_CHARS))).alias("_blank"),
+        may_be_bad=(
+            F.col("_doc_error").isNotNull()
+            | F.col("_corrupt").isNotNull()
+            | F.col("_inexact")
+            | shape_may_be_bad(raw, contract)
+            | tokens_may_be_bad(raw, contract)
+            | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
+        ).alias("_maybe_bad"),
+        intermediates=[
+            F.when(F.col("_maybe_bad"), value).alias(name)
+            for name, value in exact_intermediates(contract).items()
+        ],
+    )
+
+
 def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
     """The cheap half of :func:`parse_json_records`: typed fields and ``_maybe_bad``, no error list.
 
     The intermediates the error list needs (:data:`SCRATCH`) are kept for flagged records only; cache
     the result, then :func:`feedguard.parse.flags.split_flagged` with :func:`json_record_errors`.
     """
-    parsed = df.select(
-        *df.columns, F.from_json("_raw", parse_schema(contract), json_options(contract)).alias("_p")
-    )
-    numeric = [f.name for f in contract.fields if has_numbers(f)]
+    columns = _flag_columns(contract)
+    parsed = df.select(*df.columns, columns.parsed)
     wide = parsed.select(
         *df.columns,
         *[F.col("_p").getField(name).alias(name) for name in contract.field_names],
         F.col("_p").getField(CORRUPT_COLUMN).alias("_corrupt"),
     )
-    at_wide = {name: sql_name(name) for name in contract.field_names}
     typed = wide.select(
-        *df.columns,
-        *[typed_value(spec, spec.name).alias(spec.name) for spec in contract.fields],
-        "_corrupt",
-        (F.struct(*numeric) if numeric else F.lit(None).cast("string")).alias("_wide"),
-        json_inexact(contract, at_wide).alias("_inexact"),
-        json_rounded(contract, at_wide).alias(ROUNDED_COLUMN),
+        *df.columns, *columns.typed, "_corrupt", columns.wide, columns.inexact, columns.rounded
     )
-    raw = F.col("_raw")
-    blank = ~raw.rlike(not_only(BLANK_CHARS))
-    may_be_bad = (
-        F.col("_doc_error").isNotNull()
-        | F.col("_corrupt").isNotNull()
-        | F.col("_inexact")
-        | shape_may_be_bad(raw, contract)
-        | tokens_may_be_bad(raw, contract)
-        | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
-    )
-    flagged = typed.select("*", blank.alias("_blank"), may_be_bad.alias("_maybe_bad"))
+    flagged = typed.select("*", columns.blank, columns.may_be_bad)
     return flagged.select(
         *df.columns,
         "_blank",
@@ -222,10 +249,7 @@ def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
         ROUNDED_COLUMN,
         "_maybe_bad",
         *keep_when_flagged(("_corrupt", "_wide")),
-        *[
-            F.when(F.col("_maybe_bad"), value).alias(name)
-            for name, value in exact_intermediates(contract).items()
-        ],
+        *columns.intermediates,
     )
 
 
