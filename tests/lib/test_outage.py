@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession
 from tests.support.jvm_errors import thrown_by_jvm
 
 from feedguard.errors import TransientError
-from feedguard.kafka.offsets import UnknownTopicError
+from feedguard.kafka.broker_offsets import UnknownTopicError
 from feedguard.kafka.outage import (
     SLA_LEDGER_DDL,
     Attempt,

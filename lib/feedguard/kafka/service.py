@@ -35,11 +35,11 @@ from pyspark.sql import SparkSession
 
 from feedguard.errors import EXIT_OK, EXIT_TRANSIENT, UsageError
 from feedguard.ingest.routing import RunContext
+from feedguard.kafka.broker_offsets import fetch_offsets
 from feedguard.kafka.health import ServiceHealth, health_address, serve_health
 from feedguard.kafka.ingest import AfterWrite, kafka_guard
 from feedguard.kafka.job import KafkaJobSetup, kafka_job_setup, seconds_option
 from feedguard.kafka.lifecycle import ingest_and_report
-from feedguard.kafka.offsets import fetch_offsets
 from feedguard.kafka.outage import OutagePolicy
 from feedguard.lake.lease import Lease, acquire_lease, lease_store
 from feedguard.lake.runlog import iso, new_run_id, utc_now
