@@ -41,7 +41,8 @@ from feedguard.kafka.ingest import AfterWrite, kafka_guard
 from feedguard.kafka.job import KafkaJobSetup, kafka_job_setup, seconds_option
 from feedguard.kafka.lifecycle import ingest_and_report
 from feedguard.kafka.outage import OutagePolicy
-from feedguard.lake.lease import Lease, acquire_lease, lease_store
+from feedguard.lake.lease import Lease, acquire_lease
+from feedguard.lake.lease_store import lease_store
 from feedguard.lake.runlog import iso, new_run_id, utc_now
 from feedguard.runtime.glue import job_session
 from feedguard.summary import RunSummary
