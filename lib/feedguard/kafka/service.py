@@ -263,10 +263,9 @@ def run_batches(loop: ServiceLoop) -> int:
 @contextmanager
 def held_lease(setup: KafkaJobSetup, holder: str, stop: threading.Event) -> Iterator[Lease]:
     """The feed's lease for the service's life (heartbeat); waiting for it ends on a stop signal."""
-    path = setup.lake.lease(setup.contract.source, setup.contract.dataset)
-    lease = acquire_lease(lease_store(path), holder, feed=setup.contract.key,
-                          ttl_seconds=setup.lease_ttl_seconds, wait_seconds=setup.lease_wait_seconds,
-                          sleep=stoppable_sleep(stop))  # fmt: skip
+    store = lease_store(setup.lake.lease(setup.contract.source, setup.contract.dataset))
+    lease = acquire_lease(store, holder, feed=setup.contract.key, ttl_seconds=setup.lease_ttl_seconds,
+                          wait_seconds=setup.lease_wait_seconds, sleep=stoppable_sleep(stop))  # fmt: skip
     lease.start_heartbeat()
     try:
         yield lease
