@@ -39,7 +39,7 @@ from pyspark.sql import functions as F
 
 from feedguard.contracts.contract import load_contract
 from feedguard.contracts.schema import spark_schema
-from feedguard.kafka.offsets import fetch_offsets
+from feedguard.kafka.broker_offsets import fetch_offsets
 from feedguard.parse.json_records import json_options
 from feedguard.runtime.session import build_session
 from feedguard_dev.foodnow_producer import build_messages, malformed_plan

@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Final
 
 from feedguard.contracts.registry import load_versions
 from feedguard.errors import InputNotFoundError, UsageError
@@ -30,7 +31,7 @@ from feedguard.runtime.logs import configure_logging
 from feedguard.runtime.reporting import reporters_from_args
 
 log = logging.getLogger("feedguard.jobs.ingest_files")
-SUMMARY_KEYS = ("run_id", "status", "records_read", "records_valid", "records_dead_lettered")
+SUMMARY_KEYS: Final = ("run_id", "status", "records_read", "records_valid", "records_dead_lettered")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

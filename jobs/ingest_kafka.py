@@ -23,6 +23,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Final
 
 from feedguard.kafka.ingest import AfterWrite
 from feedguard.kafka.job import run_kafka_job
@@ -32,7 +33,14 @@ from feedguard.runtime.entry import guarded
 from feedguard.runtime.logs import configure_logging
 
 log = logging.getLogger("feedguard.jobs.ingest_kafka")
-SUMMARY_KEYS = ("run_id", "status", "records_read", "records_valid", "records_dead_lettered", "messages_lost")
+SUMMARY_KEYS: Final = (
+    "run_id",
+    "status",
+    "records_read",
+    "records_valid",
+    "records_dead_lettered",
+    "messages_lost",
+)
 
 
 def main(argv: Sequence[str] | None = None, *, after_write: AfterWrite | None = None) -> int:

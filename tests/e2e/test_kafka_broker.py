@@ -16,14 +16,13 @@ from kafka.admin import KafkaAdminClient
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
-from feedguard.kafka.offsets import (
-    OffsetRange,
+from feedguard.kafka.broker_offsets import (
     UnknownTopicError,
     commit_group_offsets,
     fetch_group_offsets,
     fetch_offsets,
-    plan_batch,
 )
+from feedguard.kafka.offsets import OffsetRange, plan_batch
 from feedguard.kafka.outage import OutageGuard, OutagePolicy
 from feedguard_dev import foodnow_producer, kafka_broker
 from feedguard_dev.foodnow_producer import build_messages, produce_events

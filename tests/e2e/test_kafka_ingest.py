@@ -20,9 +20,9 @@ from pyspark.sql import SparkSession
 
 from feedguard.contracts.registry import load_versions, select_version
 from feedguard.ingest.routing import RunContext
+from feedguard.kafka.broker_offsets import fetch_group_offsets, fetch_offsets
 from feedguard.kafka.config import KafkaFeed, outage_policy
 from feedguard.kafka.ingest import kafka_guard, run_kafka_ingest
-from feedguard.kafka.offsets import fetch_group_offsets, fetch_offsets
 from feedguard.lake.layout import Lake
 from feedguard.lake.runlog import iso, utc_now
 from feedguard_dev.foodnow_producer import ProduceResult, produce_events

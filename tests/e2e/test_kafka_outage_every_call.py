@@ -22,9 +22,14 @@ from test_kafka_ingest import assert_exactly_once, malformed_at, run_job, summar
 
 from feedguard.contracts.registry import load_versions, select_version
 from feedguard.ingest.routing import RunContext
+from feedguard.kafka.broker_offsets import (
+    UnknownTopicError,
+    fetch_group_offsets,
+    fetch_offsets,
+    topic_partitions,
+)
 from feedguard.kafka.config import KafkaFeed
 from feedguard.kafka.ingest import kafka_guard, run_kafka_ingest
-from feedguard.kafka.offsets import UnknownTopicError, fetch_group_offsets, fetch_offsets, topic_partitions
 from feedguard.kafka.outage import OutageGuard, OutagePolicy
 from feedguard.kafka.source import is_kafka_unreachable
 from feedguard.lake.layout import Lake

@@ -23,7 +23,7 @@ from feedguard.errors import LeaseHeldError
 from feedguard.ingest.flow import StepHook, no_hook
 from feedguard.ingest.job import run_file_job
 from feedguard.lake.layout import Lake
-from feedguard.lake.lease import LeaseRecord, LocalLeaseStore
+from feedguard.lake.lease_store import LeaseRecord, LocalLeaseStore
 from feedguard.lake.runlog import mark_inflight
 from feedguard.lake.storage import list_files
 from feedguard.runtime.reporting import Reporters

@@ -6,7 +6,7 @@ import gzip
 import time
 from pathlib import Path
 
-from feedguard.contracts.contract import Limits
+from feedguard.contracts.contract_options import Limits
 from feedguard.ingest.file_checks import check_file, json_layout
 from feedguard.lake.storage import list_files
 

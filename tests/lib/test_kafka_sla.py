@@ -6,8 +6,15 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from feedguard.kafka.offsets import OffsetRange
-from feedguard.kafka.outage import SLA_LEDGER_DDL, Attempt, Outage, SlaLedgerRow
-from feedguard.kafka.sla import BROKER_UNREACHABLE, RETENTION_LOSS, SLA_SCHEMA, sla_entries
+from feedguard.kafka.outage import Attempt, Outage
+from feedguard.kafka.sla import (
+    BROKER_UNREACHABLE,
+    RETENTION_LOSS,
+    SLA_LEDGER_DDL,
+    SLA_SCHEMA,
+    SlaLedgerRow,
+    sla_entries,
+)
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from feedguard.errors import LeaseHeldError, LeaseLostError
-from feedguard.lake.lease import LeaseRecord, LocalLeaseStore, acquire_lease
+from feedguard.lake.lease import acquire_lease
+from feedguard.lake.lease_store import LeaseRecord, LocalLeaseStore
 
 
 class Clock:

@@ -14,17 +14,16 @@ from pyspark.sql import SparkSession
 from tests.support.jvm_errors import thrown_by_jvm
 
 from feedguard.errors import TransientError
-from feedguard.kafka.offsets import UnknownTopicError
+from feedguard.kafka.broker_offsets import UnknownTopicError
 from feedguard.kafka.outage import (
-    SLA_LEDGER_DDL,
     Attempt,
     BrokerUnavailableError,
     MaintenanceWindow,
     OutageGuard,
     OutagePolicy,
-    SlaLedgerRow,
     is_broker_unreachable,
 )
+from feedguard.kafka.sla import SLA_LEDGER_DDL, SlaLedgerRow
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

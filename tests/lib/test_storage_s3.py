@@ -17,7 +17,8 @@ from tests.support.moto_server import REGION, MotoEndpoint, running_moto_server
 from feedguard.alerts.rules import AlertState
 from feedguard.alerts.state import load_alert_state, save_alert_state
 from feedguard.errors import LeaseHeldError
-from feedguard.lake.lease import S3LeaseStore, acquire_lease
+from feedguard.lake.lease import acquire_lease
+from feedguard.lake.lease_store import S3LeaseStore
 from feedguard.lake.runlog import clear_inflight, inflight_runs, mark_inflight
 from feedguard.lake.storage import (
     copy_file,

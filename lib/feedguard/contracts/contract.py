@@ -19,16 +19,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from feedguard.contracts.contract_options import CsvOptions, Limits, Owner, StrictModel, Thresholds
 from feedguard.errors import ContractError
-from feedguard.ingest.limits import (
-    MAX_COMPRESSION_RATIO,
-    MAX_CSV_COLUMNS,
-    MAX_DECOMPRESSED_BYTES,
-    MAX_NESTING_DEPTH,
-    MAX_RECORD_BYTES,
-)
 
 PRIMITIVE_TYPES = ("string", "integer", "long", "double", "boolean", "date", "timestamp")
 DECIMAL_RE = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
@@ -53,54 +47,7 @@ Encoding = Literal[
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Owner(_Strict):
-    name: str
-    email: str
-    slack_channel: str | None = None
-
-
-class CsvOptions(_Strict):
-    delimiter: str = ","
-    quote: str = '"'
-    escape: str = '"'
-    encoding: Literal["utf-8", "us-ascii"] = "utf-8"
-    header: bool = True
-    # Read quotes the way Spark does (a quote inside an unquoted field, text after a closing quote: kept
-    # in the value) instead of dead-lettering such a field as ``malformed_quoting`` (RFC 4180).
-    lenient_quotes: bool = False
-
-    @field_validator("delimiter", "quote", "escape")
-    @classmethod
-    def _one_char(cls, value: str) -> str:
-        if len(value) != 1:
-            raise ValueError("must be exactly one character")
-        return value
-
-
-class Thresholds(_Strict):
-    """Ratios (0..1) used to classify files and to raise alerts."""
-
-    warning_ratio: float = Field(0.01, ge=0, le=1)
-    intermittent_max_ratio: float = Field(0.2, ge=0, le=1)
-    signature_share: float = Field(0.8, ge=0, le=1)
-    min_records_for_structural: int = Field(5, ge=1)
-
-
-class Limits(_Strict):
-    """Caps on hostile input (see :mod:`feedguard.ingest.limits`); each may be overridden per contract."""
-
-    max_decompressed_bytes: int = Field(MAX_DECOMPRESSED_BYTES, ge=1)
-    max_compression_ratio: float = Field(MAX_COMPRESSION_RATIO, gt=1)
-    max_record_bytes: int = Field(MAX_RECORD_BYTES, ge=1, le=(1 << 31) - 1)
-    max_csv_columns: int = Field(MAX_CSV_COLUMNS, ge=1, le=MAX_CSV_COLUMNS)
-    max_nesting_depth: int = Field(MAX_NESTING_DEPTH, ge=1, le=MAX_NESTING_DEPTH)
-
-
-class FieldSpec(_Strict):
+class FieldSpec(StrictModel):
     name: str
     # The CSV header text when it is not a valid field name (``customer phone``): the header check
     # expects it in place of ``name``. JSON keys must equal field names (no mapping).
@@ -176,7 +123,7 @@ class FieldSpec(_Strict):
         return self.type in ("integer", "long", "double") or bool(DECIMAL_RE.match(self.type))
 
 
-class Contract(_Strict):
+class Contract(StrictModel):
     source: str
     dataset: str
     version: int = Field(ge=1)

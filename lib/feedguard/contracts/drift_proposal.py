@@ -9,7 +9,8 @@ from typing import Any
 
 from pyspark.sql import types as T
 
-from feedguard.contracts.contract import Contract, CsvOptions, FieldSpec
+from feedguard.contracts.contract import Contract, FieldSpec
+from feedguard.contracts.contract_options import CsvOptions
 from feedguard.contracts.field_names import field_name_for, json_key_note, unique_name
 
 _SPARK_TO_CONTRACT: dict[type[T.DataType], str] = {

@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from feedguard.contracts.contract import Contract, CsvOptions, parse_contract
+from feedguard.contracts.contract import Contract, parse_contract
+from feedguard.contracts.contract_options import CsvOptions
 from feedguard.contracts.infer_fields import InferredFields
 from feedguard.contracts.infer_profile import SampleProfile
 

@@ -14,7 +14,8 @@ import zlib
 from dataclasses import dataclass
 from typing import IO, Literal
 
-from feedguard.contracts.contract import Contract, Limits
+from feedguard.contracts.contract import Contract
+from feedguard.contracts.contract_options import Limits
 from feedguard.ingest.limits import RATIO_CHECK_AFTER_BYTES, describe_bytes
 from feedguard.lake.storage import FileInfo, iter_chunks, open_binary, read_head
 from feedguard.summary import Evidence

@@ -12,7 +12,8 @@ import re
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from feedguard.contracts.contract import Contract, Limits
+from feedguard.contracts.contract import Contract
+from feedguard.contracts.contract_options import Limits
 
 
 def _outside_quotes(text: Column, quote: str) -> Column:

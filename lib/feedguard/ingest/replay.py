@@ -89,30 +89,7 @@ def run_replay(
     started = utc_now()
     mark_inflight(lake.inflight(contract.source, contract.dataset), ctx.run_id)
     dead = open_dead_letters(spark, lake, contract, chosen).persist()
-    parser = parse_csv_records if contract.format == "csv" else parse_json_records
-    raw = dead.select(
-        F.col("source_file").alias("_source_file"),
-        F.lit(1).cast(T.LongType()).alias("_block_start"),
-        (F.coalesce("source_line", F.lit(1)) - 1).cast(T.LongType()).alias("_row_in_block"),
-        original_text().alias("_raw"),
-        F.col("raw_bytes"),
-        F.col("run_id").alias("_dl_run_id"),
-        F.col("error_type").alias("_dl_error_type"),
-    ).select(
-        "*",
-        record_limit_error(
-            F.octet_length(F.coalesce("raw_bytes", F.col("_raw").cast(T.BinaryType()))),
-            F.col("_raw"),
-            contract,
-        ).alias("_doc_error"),
-    )
-    parsed = (
-        parser(raw, contract)
-        .withColumn("_source_line", F.col("_row_in_block") + 1)
-        .transform(records)
-        .transform(error_type)
-        .persist()
-    )
+    parsed = dead.transform(_reparse, contract).persist()
     counts = {
         (r["ok"]): int(r["count"])
         for r in parsed.groupBy(F.col("_error_type").isNull().alias("ok")).count().collect()
@@ -133,6 +110,46 @@ def run_replay(
     _mark_dead_letters(spark, lake, parsed, ctx)
     dead.unpersist()
     parsed.unpersist()
+    return _replay_summary(contract, lake, ctx, chosen, started, (replayed, resolved, still_failing))
+
+
+def _reparse(dead: DataFrame, contract: Contract) -> DataFrame:
+    """Dead letters parsed again under ``contract``, as records with their (new) error type."""
+    parser = parse_csv_records if contract.format == "csv" else parse_json_records
+    raw = dead.select(
+        F.col("source_file").alias("_source_file"),
+        F.lit(1).cast(T.LongType()).alias("_block_start"),
+        (F.coalesce("source_line", F.lit(1)) - 1).cast(T.LongType()).alias("_row_in_block"),
+        original_text().alias("_raw"),
+        F.col("raw_bytes"),
+        F.col("run_id").alias("_dl_run_id"),
+        F.col("error_type").alias("_dl_error_type"),
+    ).select(
+        "*",
+        record_limit_error(
+            F.octet_length(F.coalesce("raw_bytes", F.col("_raw").cast(T.BinaryType()))),
+            F.col("_raw"),
+            contract,
+        ).alias("_doc_error"),
+    )
+    return (
+        parser(raw, contract)
+        .withColumn("_source_line", F.col("_row_in_block") + 1)
+        .transform(records)
+        .transform(error_type)
+    )
+
+
+def _replay_summary(
+    contract: Contract,
+    lake: Lake,
+    ctx: RunContext,
+    chosen: ReplayFilter,
+    started: dt.datetime,
+    counts: tuple[int, int, int],
+) -> RunSummary:
+    """The replay's run summary; ``counts`` are the dead letters replayed, resolved and still failing."""
+    replayed, resolved, still_failing = counts
     ended = utc_now()
     summary: ReplaySummary = {
         "kind": "replay",

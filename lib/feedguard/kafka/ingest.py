@@ -22,9 +22,10 @@ from pyspark.sql import DataFrame, SparkSession
 
 from feedguard.contracts.contract import Contract
 from feedguard.ingest.routing import RunContext, error_type
+from feedguard.kafka.broker_offsets import commit_group_offsets, fetch_offsets
 from feedguard.kafka.config import KafkaFeed
 from feedguard.kafka.conservation import Counts, measure, prove_conservation
-from feedguard.kafka.offsets import BatchPlan, OffsetRange, commit_group_offsets, fetch_offsets
+from feedguard.kafka.offsets import BatchPlan, OffsetRange
 from feedguard.kafka.outage import BrokerUnavailableError, OutageGuard, OutagePolicy
 from feedguard.kafka.report import BatchResult, Progress, kafka_summary, lag_by_partition
 from feedguard.kafka.routing import (

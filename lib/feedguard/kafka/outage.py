@@ -1,4 +1,4 @@
-"""Riding out a Kafka broker outage: retry policy, outage record, and the SLA ledger row.
+"""Riding out a Kafka broker outage: the retry policy and the outage record.
 
 :class:`OutageGuard` runs a broker call with tenacity: exponential backoff with jitter for as long as the
 outage stays inside the expected-downtime window (default 30 minutes from the first failure) or inside a
@@ -12,7 +12,7 @@ Example::
         "2025-06-01T02:00:00Z/2025-06-01T04:00:00Z"),)))
     earliest, latest = guard.call(lambda: fetch_offsets(bootstrap, topic), what="fetch offsets")
     metrics.put("DowntimeSeconds", guard.total_downtime_seconds)
-    rows = [SlaLedgerRow.from_outage(topic, o, run_id=run_id) for o in guard.outages]
+    rows = [SlaLedgerRow.from_outage(topic, o, run_id=run_id) for o in guard.outages]  # feedguard.kafka.sla
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -30,7 +30,6 @@ from py4j.protocol import Py4JJavaError
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from feedguard.errors import EXIT_TRANSIENT, TransientError
-from feedguard.records import spark_schema
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -215,6 +214,12 @@ class OutageGuard:
                 )
             return value
 
+        result: T = self._retrying(current, what)(attempt)
+        return result
+
+    def _retrying(self, current: list[Outage], what: str) -> Retrying:
+        """Tenacity's loop for one call: stop at the policy's deadline, back off, give up with exit 75."""
+
         def stop(state: RetryCallState) -> bool:
             now = self.clock()
             return now >= self.policy.deadline(current[0].started_at, now)
@@ -234,7 +239,7 @@ class OutageGuard:
             LOG.error("%s", error)
             raise error from state.outcome.exception() if state.outcome else None
 
-        retrying = Retrying(
+        return Retrying(
             retry=retry_if_exception(self.is_transient),
             stop=stop,
             wait=wait,
@@ -242,8 +247,6 @@ class OutageGuard:
             before_sleep=before_sleep,
             retry_error_callback=give_up,
         )
-        result: T = retrying(attempt)
-        return result
 
     def _record_failure(self, current: list[Outage], what: str, at: datetime, exc: BaseException) -> None:
         if not current:
@@ -263,48 +266,3 @@ class OutageGuard:
         )
         if self.on_attempt is not None:
             self.on_attempt(record)
-
-
-@dataclass(frozen=True)
-class SlaLedgerRow:
-    """One row of ``<lake>/_kafka_sla`` (its columns: :data:`SLA_LEDGER_DDL`)."""
-
-    topic: str
-    outage_start: datetime
-    outage_end: datetime
-    duration_seconds: float
-    detected_by_run_id: str
-    messages_lost: int
-    consumer_lag_at_recovery: int | None
-    in_maintenance_window: bool
-
-    @classmethod
-    def from_outage(
-        cls,
-        topic: str,
-        outage: Outage,
-        *,
-        run_id: str,
-        messages_lost: int = 0,
-        consumer_lag_at_recovery: int | None = None,
-    ) -> SlaLedgerRow:
-        """The ledger row for an outage this run saw (lag: total over partitions, once reachable)."""
-        return cls(
-            topic,
-            outage.started_at,
-            outage.ended_at,
-            outage.duration_seconds,
-            run_id,
-            messages_lost,
-            consumer_lag_at_recovery,
-            outage.in_maintenance_window,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-# The outage columns of ``<lake>/_kafka_sla`` as Spark DDL (the whole table: ``feedguard.kafka.sla``).
-SLA_LEDGER_DDL = ", ".join(
-    f"{f.name} {f.dataType.simpleString().upper()}" for f in spark_schema(SlaLedgerRow)
-)

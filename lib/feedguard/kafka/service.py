@@ -35,13 +35,14 @@ from pyspark.sql import SparkSession
 
 from feedguard.errors import EXIT_OK, EXIT_TRANSIENT, UsageError
 from feedguard.ingest.routing import RunContext
+from feedguard.kafka.broker_offsets import fetch_offsets
 from feedguard.kafka.health import ServiceHealth, health_address, serve_health
 from feedguard.kafka.ingest import AfterWrite, kafka_guard
 from feedguard.kafka.job import KafkaJobSetup, kafka_job_setup, seconds_option
 from feedguard.kafka.lifecycle import ingest_and_report
-from feedguard.kafka.offsets import fetch_offsets
 from feedguard.kafka.outage import OutagePolicy
-from feedguard.lake.lease import Lease, acquire_lease, lease_store
+from feedguard.lake.lease import Lease, acquire_lease
+from feedguard.lake.lease_store import lease_store
 from feedguard.lake.runlog import iso, new_run_id, utc_now
 from feedguard.runtime.glue import job_session
 from feedguard.summary import RunSummary
@@ -262,10 +263,9 @@ def run_batches(loop: ServiceLoop) -> int:
 @contextmanager
 def held_lease(setup: KafkaJobSetup, holder: str, stop: threading.Event) -> Iterator[Lease]:
     """The feed's lease for the service's life (heartbeat); waiting for it ends on a stop signal."""
-    path = setup.lake.lease(setup.contract.source, setup.contract.dataset)
-    lease = acquire_lease(lease_store(path), holder, feed=setup.contract.key,
-                          ttl_seconds=setup.lease_ttl_seconds, wait_seconds=setup.lease_wait_seconds,
-                          sleep=stoppable_sleep(stop))  # fmt: skip
+    store = lease_store(setup.lake.lease(setup.contract.source, setup.contract.dataset))
+    lease = acquire_lease(store, holder, feed=setup.contract.key, ttl_seconds=setup.lease_ttl_seconds,
+                          wait_seconds=setup.lease_wait_seconds, sleep=stoppable_sleep(stop))  # fmt: skip
     lease.start_heartbeat()
     try:
         yield lease

@@ -1,7 +1,7 @@
 """The SLA ledger ``<lake>/_kafka_sla``: one row per broker outage, and one per retention loss.
 
-The columns are :data:`feedguard.kafka.outage.SLA_LEDGER_DDL` (an
-:class:`~feedguard.kafka.outage.SlaLedgerRow`) followed by ``kind`` (``broker_unreachable`` or
+The columns are :data:`SLA_LEDGER_DDL` (an :class:`SlaLedgerRow`, one per
+:class:`~feedguard.kafka.outage.Outage`) followed by ``kind`` (``broker_unreachable`` or
 ``retention_loss``), ``lost_ranges`` (JSON), the number of failed ``attempts`` and the broker call that
 failed (``failed_call``).
 
@@ -27,11 +27,56 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from feedguard.kafka.offsets import OffsetRange
-from feedguard.kafka.outage import Outage, SlaLedgerRow
+from feedguard.kafka.outage import Outage
 from feedguard.records import Int32, as_row, spark_schema
 
 BROKER_UNREACHABLE = "broker_unreachable"
 RETENTION_LOSS = "retention_loss"
+
+
+@dataclass(frozen=True)
+class SlaLedgerRow:
+    """One row of ``<lake>/_kafka_sla`` (its columns: :data:`SLA_LEDGER_DDL`)."""
+
+    topic: str
+    outage_start: dt.datetime
+    outage_end: dt.datetime
+    duration_seconds: float
+    detected_by_run_id: str
+    messages_lost: int
+    consumer_lag_at_recovery: int | None
+    in_maintenance_window: bool
+
+    @classmethod
+    def from_outage(
+        cls,
+        topic: str,
+        outage: Outage,
+        *,
+        run_id: str,
+        messages_lost: int = 0,
+        consumer_lag_at_recovery: int | None = None,
+    ) -> SlaLedgerRow:
+        """The ledger row for an outage this run saw (lag: total over partitions, once reachable)."""
+        return cls(
+            topic,
+            outage.started_at,
+            outage.ended_at,
+            outage.duration_seconds,
+            run_id,
+            messages_lost,
+            consumer_lag_at_recovery,
+            outage.in_maintenance_window,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# The outage columns of ``<lake>/_kafka_sla`` as Spark DDL (the whole table: :data:`SLA_SCHEMA`).
+SLA_LEDGER_DDL = ", ".join(
+    f"{f.name} {f.dataType.simpleString().upper()}" for f in spark_schema(SlaLedgerRow)
+)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ import re
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from feedguard.contracts.contract import Contract, CsvOptions
+from feedguard.contracts.contract import Contract
+from feedguard.contracts.contract_options import CsvOptions
 from feedguard.parse.errors import error_if, preview
 
 MALFORMED_QUOTING = "malformed_quoting"

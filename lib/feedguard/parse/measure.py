@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from feedguard.contracts.contract import Contract
@@ -99,7 +99,37 @@ def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool
     flagged = parsed.frame if keep_raw_of_valid else keep_raw_of_flagged_records(parsed.frame)
     cached = flagged.persist(StorageLevel.MEMORY_AND_DISK)
     skip: Column = F.col("_blank") | F.col("_header")
-    chunk_rows_seen = (
+    chunk_rows_seen = _count_per_chunk(cached, skip)  # fills the first cache
+    book = _StatsBook(files)
+    chunk_rows, chunks_per_partition = _tally_chunks(chunk_rows_seen, book)
+    clean, suspect = split_flagged(cached, parsed.record_errors, parsed.scratch)
+    # The flagged records with their error lists are cached too (a few percent of the rows): the
+    # routing, the gate and the writes read them several times, the lists are built once.
+    suspect = suspect.persist(StorageLevel.MEMORY_AND_DISK)
+    frame = clean.unionByName(suspect)
+    _tally_errors(_count_first_errors(suspect, skip), book)  # fills the second cache
+    crowded = {pid: chunks for pid, chunks in chunks_per_partition.items() if len(chunks) > 1}
+    if crowded:
+        raise RuntimeError(f"internal error: a Spark partition read more than one file chunk: {crowded}")
+    return Measured(frame, book.stats, _chunk_offsets(chunk_rows), book.uri_of, (cached, suspect))
+
+
+class _StatsBook:
+    """The counts per file, found by Spark's file name (mapped once to our listing's URI)."""
+
+    def __init__(self, files: list[CheckedFile]) -> None:
+        self.by_listing = {normalise_uri(f.info.uri): f.info.uri for f in files}
+        self.stats: dict[str, FileStats] = {f.info.uri: FileStats() for f in files}
+        self.uri_of: dict[str, str] = {}
+
+    def of(self, spark_name: str) -> FileStats:
+        uri = self.uri_of.setdefault(spark_name, self.by_listing.get(normalise_uri(spark_name), spark_name))
+        return self.stats.setdefault(uri, FileStats())
+
+
+def _count_per_chunk(cached: DataFrame, skip: Column) -> list[Row]:
+    """Rows per Spark partition, file chunk and kind (skipped, blank), with the values rounded."""
+    return (
         cached.groupBy(
             F.spark_partition_id().alias("pid"),
             "_source_file",
@@ -110,19 +140,17 @@ def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool
         .agg(F.count(F.lit(1)).alias("count"), F.sum(ROUNDED_COLUMN).alias("rounded"))
         .collect()
     )
-    by_listing = {normalise_uri(f.info.uri): f.info.uri for f in files}
-    stats: dict[str, FileStats] = {f.info.uri: FileStats() for f in files}
-    uri_of: dict[str, str] = {}
 
-    def stats_of(spark_name: str) -> FileStats:
-        uri = uri_of.setdefault(spark_name, by_listing.get(normalise_uri(spark_name), spark_name))
-        return stats.setdefault(uri, FileStats())
 
+def _tally_chunks(
+    chunk_rows_seen: list[Row], book: _StatsBook
+) -> tuple[dict[str, dict[int, int]], dict[int, set[tuple[str, int]]]]:
+    """Count records and skipped lines per file; return the rows per chunk and the chunks per partition."""
     chunk_rows: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     chunks_per_partition: dict[int, set[tuple[str, int]]] = defaultdict(set)
     for row in chunk_rows_seen:
         spark_name, count = row["_source_file"], int(row["count"])
-        file_stats = stats_of(spark_name)
+        file_stats = book.of(spark_name)
         chunk_rows[spark_name][int(row["_block_start"])] += count
         chunks_per_partition[int(row["pid"])].add((spark_name, int(row["_block_start"])))
         if row["skip"]:
@@ -131,15 +159,14 @@ def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool
         else:
             file_stats.records += count
             file_stats.rounded_values += int(row["rounded"] or 0)
+    return chunk_rows, chunks_per_partition
 
-    clean, suspect = split_flagged(cached, parsed.record_errors, parsed.scratch)
-    # The flagged records with their error lists are cached too (a few percent of the rows): the
-    # routing, the gate and the writes read them several times, the lists are built once.
-    suspect = suspect.persist(StorageLevel.MEMORY_AND_DISK)
-    frame = clean.unionByName(suspect)
+
+def _count_first_errors(suspect: DataFrame, skip: Column) -> list[Row]:
+    """Records per file, first error type and first error field (records without errors left out)."""
     first_error = F.col("_errors").getItem(0)
-    error_rows = (
-        suspect.where((F.size("_errors") > 0) & ~skip)  # fills the second cache
+    return (
+        suspect.where((F.size("_errors") > 0) & ~skip)
         .groupBy(
             "_source_file",
             first_error.getField("type").alias("error_type"),
@@ -148,15 +175,19 @@ def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool
         .count()
         .collect()
     )
+
+
+def _tally_errors(error_rows: list[Row], book: _StatsBook) -> None:
     for row in error_rows:
-        file_stats, count, kind = stats_of(row["_source_file"]), int(row["count"]), row["error_type"]
+        file_stats, count, kind = book.of(row["_source_file"]), int(row["count"]), row["error_type"]
         file_stats.errors_by_type[kind] = file_stats.errors_by_type.get(kind, 0) + count
         if row["error_field"] is not None:
             key = f"{kind}:{row['error_field']}"
             file_stats.error_fields[key] = file_stats.error_fields.get(key, 0) + count
-    crowded = {pid: chunks for pid, chunks in chunks_per_partition.items() if len(chunks) > 1}
-    if crowded:
-        raise RuntimeError(f"internal error: a Spark partition read more than one file chunk: {crowded}")
+
+
+def _chunk_offsets(chunk_rows: dict[str, dict[int, int]]) -> dict[str, int]:
+    """Rows before each chunk of a file but its first (the line-number offset of the chunk)."""
     offsets: dict[str, int] = {}
     for spark_name, chunks in chunk_rows.items():
         running = 0
@@ -164,4 +195,4 @@ def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool
             if running:
                 offsets[chunk_key(spark_name, start)] = running
             running += chunks[start]
-    return Measured(frame, stats, offsets, uri_of, (cached, suspect))
+    return offsets

@@ -113,33 +113,7 @@ def _single_pass(
     df: DataFrame, objects: GxObjects, run_id: Any
 ) -> tuple[ExpectationSuiteValidationResult, ValidationResultIdentifier]:
     batch = objects.batch_definition.get_batch(batch_parameters={"dataframe": df})
-    configs = [e.configuration for e in objects.suite.expectations]
-    planner = SinglePass(df, partial_count=PARTIAL_UNEXPECTED_COUNT)
-    planned: dict[int, Any] = {}
-    leftover: dict[int, Any] = {}
-    for index, config in enumerate(configs):
-        config.kwargs["batch_id"] = batch.id
-        expectation = config.to_domain_obj()
-        deps = expectation.get_validation_dependencies(
-            runtime_configuration={"result_format": dict(RESULT_FORMAT)}
-        )
-        try:
-            planner.plan(list(deps.metric_configurations.values()))
-            planned[index] = expectation
-        except UnsupportedMetricError:
-            leftover[index] = expectation
-    metrics = planner.run()
-    results: dict[int, ExpectationValidationResult] = {
-        i: e.metrics_validate(metrics, runtime_configuration={"result_format": dict(RESULT_FORMAT)})
-        for i, e in planned.items()
-    }
-    if leftover:
-        rest = ExpectationSuite(
-            name=objects.suite.name, expectations=[_detached(e) for e in leftover.values()]
-        )
-        by_gx = batch.validate(rest, result_format=RESULT_FORMAT)
-        results.update(zip(leftover, by_gx.results, strict=True))
-    ordered = [results[i] for i in range(len(configs))]
+    ordered = _expectation_results(df, objects, batch)
     stats = calc_validation_statistics(ordered)
     meta = {
         "great_expectations_version": gx_version,
@@ -172,6 +146,37 @@ def _single_pass(
         batch_identifier=batch.id,
     )
     return result, key
+
+
+def _expectation_results(df: DataFrame, objects: GxObjects, batch: Any) -> list[ExpectationValidationResult]:
+    """Each expectation's result in suite order: judged on the one aggregate's metrics, else by GX."""
+    configs = [e.configuration for e in objects.suite.expectations]
+    planner = SinglePass(df, partial_count=PARTIAL_UNEXPECTED_COUNT)
+    planned: dict[int, Any] = {}
+    leftover: dict[int, Any] = {}
+    for index, config in enumerate(configs):
+        config.kwargs["batch_id"] = batch.id
+        expectation = config.to_domain_obj()
+        deps = expectation.get_validation_dependencies(
+            runtime_configuration={"result_format": dict(RESULT_FORMAT)}
+        )
+        try:
+            planner.plan(list(deps.metric_configurations.values()))
+            planned[index] = expectation
+        except UnsupportedMetricError:
+            leftover[index] = expectation
+    metrics = planner.run()
+    results: dict[int, ExpectationValidationResult] = {
+        i: e.metrics_validate(metrics, runtime_configuration={"result_format": dict(RESULT_FORMAT)})
+        for i, e in planned.items()
+    }
+    if leftover:
+        rest = ExpectationSuite(
+            name=objects.suite.name, expectations=[_detached(e) for e in leftover.values()]
+        )
+        by_gx = batch.validate(rest, result_format=RESULT_FORMAT)
+        results.update(zip(leftover, by_gx.results, strict=True))
+    return [results[i] for i in range(len(configs))]
 
 
 def _in_suite_order(result: ExpectationSuiteValidationResult, suite: Any) -> None:

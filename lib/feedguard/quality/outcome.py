@@ -152,32 +152,10 @@ def build_outcome(
     failed: dict[str, list[FailedExpectation]] = {"critical": [], "warning": []}
     rows = []
     for evr in evrs:
-        config = evr["expectation_config"]
-        severity = severity_of(config)
-        column = _column_of(config)
-        elements, unexpected, percent, partial = _counts(evr, rows_in_batch)
-        kwargs = {k: v for k, v in (config.get("kwargs") or {}).items() if k != "batch_id"}
-        if not evr["success"]:
-            failed[severity].append(
-                FailedExpectation(config["type"], column, severity, unexpected, percent, partial)
-            )
-        rows.append(
-            DqResultRow(
-                run_id,
-                meta.get("source"),
-                meta.get("dataset"),
-                result["suite_name"],
-                config["type"],
-                column,
-                severity,
-                bool(evr["success"]),
-                elements,
-                unexpected,
-                None if percent is None else float(percent),
-                json.dumps(kwargs, sort_keys=True, default=str),
-                evaluated_at.replace(tzinfo=None),
-            )
-        )
+        row, failure = _judged(evr, rows_in_batch, run_id, meta, result["suite_name"], evaluated_at)
+        if failure is not None:
+            failed[failure.severity].append(failure)
+        rows.append(row)
     return DqOutcome(
         success=not failed["critical"],
         suite_name=result["suite_name"],
@@ -193,6 +171,41 @@ def build_outcome(
         element_count=rows_in_batch,
         stored_as=stored,
     )
+
+
+def _judged(
+    evr: dict[str, Any],
+    rows_in_batch: int | None,
+    run_id: str,
+    meta: dict[str, Any],
+    suite_name: str,
+    evaluated_at: dt.datetime,
+) -> tuple[DqResultRow, FailedExpectation | None]:
+    """One expectation's ``_dq_results`` row, and what failed (None when it passed)."""
+    config = evr["expectation_config"]
+    severity = severity_of(config)
+    column = _column_of(config)
+    elements, unexpected, percent, partial = _counts(evr, rows_in_batch)
+    kwargs = {k: v for k, v in (config.get("kwargs") or {}).items() if k != "batch_id"}
+    failure = None
+    if not evr["success"]:
+        failure = FailedExpectation(config["type"], column, severity, unexpected, percent, partial)
+    row = DqResultRow(
+        run_id,
+        meta.get("source"),
+        meta.get("dataset"),
+        suite_name,
+        config["type"],
+        column,
+        severity,
+        bool(evr["success"]),
+        elements,
+        unexpected,
+        None if percent is None else float(percent),
+        json.dumps(kwargs, sort_keys=True, default=str),
+        evaluated_at.replace(tzinfo=None),
+    )
+    return row, failure
 
 
 def write_dq_results(spark: SparkSession, lake_path: str, rows: list[DqResultRow]) -> int:
