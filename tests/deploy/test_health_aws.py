@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import requests
@@ -56,7 +56,7 @@ EVENTS = [
 def freeze(endpoint: str, models: tuple[str, ...], frozen: bool) -> None:
     for model in models:
         if frozen:
-            body = {"model_name": model, "transition": FROZEN}
+            body: dict[str, Any] = {"model_name": model, "transition": FROZEN}
             requests.post(f"{endpoint}/moto-api/state-manager/set-transition", json=body, timeout=10)
         else:
             body = {"model_name": model}
@@ -122,7 +122,7 @@ def fargate_tasks(endpoint: str) -> None:
     ecs.stop_task(cluster=CLUSTER, task=arns[3], reason="Essential container in task exited")
     backend = ecs_backends[ACCOUNT][REGION]
     for arn, health in zip(arns, ("HEALTHY", "HEALTHY", "UNHEALTHY", "UNKNOWN"), strict=True):
-        backend.tasks[CLUSTER][arn].health_status = health
+        cast(Any, backend.tasks[CLUSTER][arn]).health_status = health  # moto's Task does not declare it
     service = backend.services[f"{CLUSTER}:{SERVICE}"]
     service.running_count, service.pending_count = 3, 0
 

@@ -30,6 +30,7 @@ from feedguard.monitoring import (
     ingest_job,
     widget_refs,
 )
+from feedguard.summary import RunSummary
 
 ALL = {"HasEmail", "HasSlack", "HasMsk", "HasMwaa", "HasService", "HasCollector"}
 Key = tuple[str, str, frozenset[str]]
@@ -86,10 +87,11 @@ def batch_setup(endpoint: str) -> None:
 @pytest.fixture(scope="module")
 def published(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> set[Key]:
     """Publish through the project's own code (job metrics, collector, Airflow callbacks); read them back."""
-    summary = {"source": "", "dataset": "", "records_read": 3, "records_valid": 2, "records_dead_lettered": 1,
-               "files": [], "duration_seconds": 1.0, "dq_success": True, "expectations_evaluated": 4,
-               "expectations_failed": 0, "consumer_lag": 5, "downtime_seconds": 0, "messages_lost": 0,
-               "ended_at": datetime.now(UTC).isoformat()}  # fmt: skip
+    summary: RunSummary = {
+        "source": "", "dataset": "", "records_read": 3, "records_valid": 2, "records_dead_lettered": 1,
+        "files": [], "duration_seconds": 1.0, "dq_success": True, "expectations_evaluated": 4,
+        "expectations_failed": 0, "consumer_lag": 5, "downtime_seconds": 0, "messages_lost": 0,
+        "ended_at": datetime.now(UTC).isoformat()}  # fmt: skip
     metrics = []
     for feed in generator.FEEDS:
         metrics += metrics_from_summary(

@@ -163,7 +163,7 @@ def expected() -> dict[Key, float]:
         return (("JobQueue", QUEUE),) + ((("Status", status),) if status else ())
 
     ce = (("ComputeEnvironment", CE),)
-    ingest = {
+    ingest: dict[Key, float] = {
         ("IngestRunningSeconds", (("DAG", j.dag_id), ("Task", t))): 0.0
         for j in (FOODNOW, QUICKBITE)
         for t in ("ingest_glue", "ingest_batch")

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -19,6 +19,7 @@ from feedguard.alerts import (
     AlertConfigError,
     AlertState,
     AlertThresholds,
+    Notifier,
     SlackWebhookNotifier,
     SnsEmailNotifier,
     alerts_for_run,
@@ -36,6 +37,7 @@ from feedguard.metrics import (
     cloudwatch_client,
     metrics_from_summary,
 )
+from feedguard.summary import RunSummary
 from feedguard_dev.sinks import webhook_receiver
 from support.moto_server import MotoEndpoint, closed_endpoint, running_moto_server, throttling_proxy
 
@@ -51,7 +53,7 @@ DIMENSIONS = [
 ]
 
 
-def summary_at(ended: datetime, **overrides: Any) -> dict[str, Any]:
+def summary_at(ended: datetime, **overrides: Any) -> RunSummary:
     summary: dict[str, Any] = {
         "run_id": "r-1",
         "job_name": "ingest_files",
@@ -79,7 +81,7 @@ def summary_at(ended: datetime, **overrides: Any) -> dict[str, Any]:
         "message": "",
     }
     summary.update(overrides)
-    return summary
+    return cast(RunSummary, summary)
 
 
 def minute(stamp: datetime) -> datetime:
@@ -451,7 +453,7 @@ def test_failure_alerts_once_on_both_channels_then_one_resolved(moto: MotoEndpoi
         summary_at(now, run_id="r-3"),
     ]
     with webhook_receiver() as hook:
-        notifiers = [SlackWebhookNotifier(hook.endpoint()), SnsEmailNotifier(sns, topic)]
+        notifiers: list[Notifier] = [SlackWebhookNotifier(hook.endpoint()), SnsEmailNotifier(sns, topic)]
         for summary in runs:
             alerts, state = alerts_for_run(summary, load_alert_state(lake), thresholds)
             report = deliver([format_alert(a, summary) for a in alerts], notifiers)

@@ -13,7 +13,6 @@ import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kafka import KafkaConsumer
@@ -35,6 +34,7 @@ from feedguard.kafka.source import is_kafka_unreachable
 from feedguard.lake.layout import Lake
 from feedguard.lake.lifecycle import close_run
 from feedguard.lake.runlog import iso, utc_now
+from feedguard.summary import RunSummary
 from feedguard_dev.foodnow_producer import ProduceResult, produce_events
 from feedguard_dev.kafka_broker import KafkaBroker
 
@@ -75,7 +75,7 @@ def ingest(
     topic: str,
     guard: OutageGuard,
     kill_after: Callable[[str], None],
-) -> dict[str, Any]:
+) -> RunSummary:
     contract = select_version(load_versions(ROOT / "contracts", "foodnow", "order_events"), date.today())
     ctx = RunContext("foodnow", "order_events", contract.version, "outage-run", iso(utc_now()))
     feed = KafkaFeed(bootstrap, topic, GROUP, timeout_ms=TIMEOUT_MS)

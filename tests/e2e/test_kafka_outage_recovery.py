@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pyspark.sql import SparkSession
@@ -27,6 +26,7 @@ from feedguard.lake.lifecycle import close_run
 from feedguard.lake.runlog import iso, utc_now
 from feedguard.runtime.args import KAFKA_JOB_ARGS, resolve_args
 from feedguard.runtime.reporting import reporters_from_args
+from feedguard.summary import RunSummary
 from feedguard_dev.foodnow_producer import produce_events
 from feedguard_dev.kafka_broker import KafkaBroker
 from feedguard_dev.sinks import webhook_receiver
@@ -49,7 +49,7 @@ def records_read(spark: SparkSession, lake: Path) -> list[tuple[str, float]]:
 
 def dead_run_until(
     spark: SparkSession, lake: Path, bootstrap: str, topic: str, last_step: str, environ: dict[str, str]
-) -> dict[str, Any]:
+) -> RunSummary:
     """Run ``DEAD`` in process up to ``last_step`` (ingest, close or report), as a job that then died."""
     opts = resolve_args(job_argv(bootstrap, topic, lake, "--run_id", DEAD, "--alerts",
                                  "slack" if environ else "none"), KAFKA_JOB_ARGS)  # fmt: skip

@@ -27,6 +27,7 @@ from feedguard.lake.lease_store import LeaseRecord, LocalLeaseStore
 from feedguard.lake.runlog import mark_inflight
 from feedguard.lake.storage import list_files
 from feedguard.runtime.reporting import Reporters
+from feedguard.summary import RunSummary
 from feedguard_dev.samples import _dumps, quickbite_order
 
 DAY = dt.date(2026, 11, 28)
@@ -59,7 +60,7 @@ def ingest(
     reprocess: bool = False,
     on_step: StepHook = no_hook,
     lease_ttl_seconds: float = 600.0,
-) -> list[dict[str, Any]]:
+) -> list[RunSummary]:
     return run_file_job(
         spark,
         load_versions("contracts", "quickbite", "orders"),

@@ -169,6 +169,7 @@ def build_file(
     if fmt == "csv":
         entries.append((MEALDASH_HEADER.encode(), "header", None))
     entries += [(valid(), "valid", None) for _ in range(2)]
+    mutation: Mutation | None  # also names each line's mutation, or None, below
     for mutation in mutations:
         entries += [(valid(), "valid", None) for _ in range(VALID_AROUND)]
         raw = mutation.apply(pool)

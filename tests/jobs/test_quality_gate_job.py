@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -20,7 +21,7 @@ def order(n: int, **changes: object) -> str:
     return json.dumps({**base, **changes})
 
 
-def run(feed: Path, lake: Path) -> tuple[int, dict[str, object]]:
+def run(feed: Path, lake: Path) -> tuple[int, dict[str, Any]]:
     code = main(
         ["ingest_files.py", "--source", "quickbite", "--dataset", "orders", "--input_path", str(feed),
          "--lake_path", str(lake), "--docs", "build"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
+
+from feedguard.summary import RunSummary
 
 BASE_SUMMARY: dict[str, Any] = {
     "run_id": "r-20240501-1",
@@ -44,12 +46,12 @@ BASE_SUMMARY: dict[str, Any] = {
 
 
 @pytest.fixture
-def make_summary() -> Callable[..., dict[str, Any]]:
+def make_summary() -> Callable[..., RunSummary]:
     """A fresh run summary; keyword arguments override or add keys."""
 
-    def make(**overrides: Any) -> dict[str, Any]:
+    def make(**overrides: Any) -> RunSummary:
         summary = copy.deepcopy(BASE_SUMMARY)
         summary.update(overrides)
-        return summary
+        return cast(RunSummary, summary)
 
     return make

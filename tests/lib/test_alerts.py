@@ -27,8 +27,10 @@ from feedguard.alerts import (
     save_alert_state,
     slack_webhook_url,
 )
+from feedguard.alerts.message import DeadLetterSample
+from feedguard.summary import RunSummary
 
-Summary = Callable[..., dict[str, Any]]
+Summary = Callable[..., RunSummary]
 NOW = datetime(2024, 5, 1, 10, 1, tzinfo=UTC)
 THRESHOLDS = AlertThresholds(warning_ratio=0.05, owner="orders-team@quickbite.example")
 PII = ["customer_email", "customer_name", "phone"]
@@ -218,7 +220,7 @@ def test_a_run_that_read_nothing_keeps_data_problems_open(make_summary: Summary)
     assert kinds(healthy) == ["resolved"]
 
 
-def quarantined_summary(make_summary: Summary, run_id: str = "r1") -> dict[str, Any]:
+def quarantined_summary(make_summary: Summary, run_id: str = "r1") -> RunSummary:
     """A truncated gzip beside a clean file, as the ingest job reports it."""
     files = [
         {"path": "in/a.jsonl.gz", "records_read": 1, "records_valid": 0, "records_dead_lettered": 1,
@@ -307,7 +309,7 @@ def test_structural_change_message_says_what_happened_and_what_to_do(make_summar
         ],
         docs_path="lake/_docs/index.html",
     )
-    samples = [
+    samples: list[DeadLetterSample] = [
         {
             "error_type": "missing_required_field",
             "error_detail": "customer_email is required; got customer_mail='ann@example.com'",
@@ -351,7 +353,7 @@ def test_corruption_message_lists_the_first_reasons_masked_and_unclean_files_fir
     summary = make_summary(
         records_dead_lettered=20, records_valid=180, dead_letters_by_type={"malformed_csv": 20}
     )
-    samples = [
+    samples: list[DeadLetterSample] = [
         {
             "error_type": "malformed_csv",
             "error_detail": f"expected 3 fields, got {n}",

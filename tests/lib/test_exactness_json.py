@@ -61,7 +61,7 @@ def parse(spark: SparkSession, contract: Contract, lines: list[str]) -> list[Any
     return raw_frame(spark, lines).transform(parse_json_records, contract).orderBy("_row_in_block").collect()
 
 
-def errors(row: Any) -> list[tuple[str, str, str]]:
+def errors(row: Any) -> list[tuple[str, str | None, str]]:
     return [(e["type"], e["field"], e["detail"]) for e in row["_errors"]]
 
 

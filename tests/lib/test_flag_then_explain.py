@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -67,7 +69,7 @@ CSV_LINES = [
 COMPARED = ("_row_in_block", "_blank", "_header", "_errors")
 
 
-def raw_frame(spark: SparkSession, lines: list[str | None]) -> DataFrame:
+def raw_frame(spark: SparkSession, lines: Sequence[str | None]) -> DataFrame:
     rows = [("file:/in", 0, i, text, None, None) for i, text in enumerate(lines)]
     return spark.createDataFrame(
         rows,
@@ -81,7 +83,7 @@ def explain_flagged(cached: DataFrame, record_errors: Column, scratch: tuple[str
     return clean.unionByName(suspect)
 
 
-def rows_of(df: DataFrame, fields: list[str]) -> list[tuple[object, ...]]:
+def rows_of(df: DataFrame, fields: Sequence[str]) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in df.select(*COMPARED, *fields).orderBy("_row_in_block").collect()]
 
 

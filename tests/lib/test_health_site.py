@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import cast
 
 from feedguard.health import HealthData, write_pages
 from feedguard.health.lake_tables import _example
 from feedguard.health.model import DeadLetterCount, DeadLetterExample, SlaRow
 from feedguard.quality.offline import CDN_FILES, localize_page, remote_assets
 
-GX_TEMPLATES = Path(__import__("great_expectations").__file__).parent / "render" / "view" / "templates"
+GX_TEMPLATES = (
+    Path(cast(str, __import__("great_expectations").__file__)).parent / "render" / "view" / "templates"
+)
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 

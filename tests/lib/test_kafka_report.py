@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from feedguard.kafka.offsets import plan_batch
 from feedguard.kafka.outage import Attempt, BrokerUnavailableError, Outage, OutageGuard, OutagePolicy
 from feedguard.kafka.report import BatchResult, Progress, kafka_summary, message_loss_alert, run_status
 from feedguard.kafka.state import Batch, BatchState
+from feedguard.summary import RunSummary
 
 CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "foodnow" / "order_events.v1.yaml"
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -19,7 +21,7 @@ CTX = RunContext("foodnow", "order_events", 1, "run-7", "2025-06-01T12:00:00Z")
 FEED = KafkaFeed("b:9092", "orders", "feedguard-foodnow-order_events")
 
 
-def summary_of(progress: Progress, guard: OutageGuard | None = None) -> dict[str, object]:
+def summary_of(progress: Progress, guard: OutageGuard | None = None) -> RunSummary:
     return kafka_summary(
         CTX, FEED, job_name="j", lake_root="lake", progress=progress, guard=guard or OutageGuard(),
         started=T0, ended=T0 + timedelta(seconds=9),
@@ -41,15 +43,16 @@ def lossy_progress() -> Progress:
 
 def test_a_lossy_batch_reports_its_ranges_lag_and_counts() -> None:
     summary = summary_of(lossy_progress())
+    by_name: Mapping[str, object] = summary  # the same mapping, indexed by non-literal keys
 
     assert run_status(lossy_progress()) == ("succeeded_with_message_loss", 0)
     counts = ("records_read", "records_valid", "records_dead_lettered", "batch_seq")
-    assert [summary[k] for k in counts] == [6, 5, 1, 2]
+    assert [by_name[k] for k in counts] == [6, 5, 1, 2]
     assert (summary["messages_lost"], summary["lost_ranges"]) == (
         2, [{"partition": 0, "start": 3, "end": 5, "count": 2}],
     )  # fmt: skip
     lags = ("consumer_lag", "consumer_lag_by_partition", "consumer_lag_after_run")
-    assert [summary[k] for k in lags] == [8, {"0": 6, "1": 2}, {"0": 0, "1": 0}]
+    assert [by_name[k] for k in lags] == [8, {"0": 6, "1": 2}, {"0": 0, "1": 0}]
     assert [p["dead_lettered"] for p in summary["partitions"]] == [0, 1]  # type: ignore[attr-defined]
     assert summary["message"] == (
         "succeeded_with_message_loss: batch 2 of orders: read 6 messages, 5 valid, 1 dead-lettered; "

@@ -12,7 +12,7 @@ import threading
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -27,6 +27,7 @@ from feedguard.kafka.service import (
     stop_on_signals,
     stoppable_sleep,
 )
+from feedguard.summary import RunSummary
 
 T0 = 1_780_000_000.0  # 2026-05-28T...Z
 
@@ -39,10 +40,10 @@ class Clock:
         return self.now
 
 
-def summary(**fields: Any) -> dict[str, Any]:
-    base = {"run_id": "r1", "status": "succeeded", "exit_code": 0, "batch_seq": 1,
+def summary(**fields: Any) -> RunSummary:
+    base: dict[str, Any] = {"run_id": "r1", "status": "succeeded", "exit_code": 0, "batch_seq": 1,
             "consumer_lag_after_run": {"0": 0, "1": 0}}  # fmt: skip
-    return base | fields
+    return cast(RunSummary, base | fields)
 
 
 def get(url: str) -> tuple[int, str, str]:

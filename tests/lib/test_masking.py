@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from feedguard.alerts import AlertState, AlertThresholds, alerts_for_run, format_alert, mask_text
+from feedguard.alerts.message import DeadLetterSample
+from feedguard.summary import RunSummary
 
-Summary = Callable[..., dict[str, Any]]
+Summary = Callable[..., RunSummary]
 MB = 1024 * 1024
 THRESHOLDS = AlertThresholds(warning_ratio=0.05, owner="orders-team@quickbite.example")
 
@@ -60,7 +61,7 @@ def test_mask_text_masks_a_50_mb_string_within_a_minute() -> None:
 def test_an_alert_with_50_mb_records_is_rendered_within_two_seconds(make_summary: Summary) -> None:
     summary = make_summary(records_dead_lettered=20, records_valid=180)
     huge = "ann@example.com " + "abc123XYZ" * (50 * MB // 9)
-    samples = [
+    samples: list[DeadLetterSample] = [
         {"error_type": "malformed_json", "error_detail": huge, "source_file": "in/a.json", "source_line": 1,
          "raw_text": '{"customer_email": "' + huge + '"}'},
         {"error_type": "malformed_json", "error_detail": "x", "source_file": "in/a.json", "source_line": 2,
@@ -140,7 +141,7 @@ def test_no_secret_canary_reaches_an_alert(make_summary: Summary) -> None:
         message=f"boom: {leak}",
         docs_path=f"https://admin:{CANARIES['url_password']}@docs.internal/index.html",
     )
-    samples = [
+    samples: list[DeadLetterSample] = [
         {"error_type": "malformed_json", "error_detail": leak, "source_file": "in/a.json", "source_line": 1,
          "raw_text": leak},
     ]  # fmt: skip

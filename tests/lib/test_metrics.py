@@ -8,7 +8,6 @@ import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pyspark.sql import SparkSession
@@ -30,8 +29,9 @@ from feedguard.metrics import (
     write_metrics_table,
 )
 from feedguard.metrics.table import MetricsRow
+from feedguard.summary import RunSummary
 
-Summary = Callable[..., dict[str, Any]]
+Summary = Callable[..., RunSummary]
 DIMS = (("Source", "quickbite"), ("Dataset", "orders"), ("Job", "ingest_files"), ("Environment", "dev"))
 ENDED = datetime(2024, 5, 1, 10, 0, 42, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from decimal import Decimal as D
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
@@ -104,11 +104,16 @@ def test_a_critical_failure_fails_the_gate_with_the_expectation_count_and_values
             "order_id",
             "critical",
             2,
-            pytest.approx(200 / 3),
+            cast(float, pytest.approx(200 / 3)),
             ["QB-00000002", "QB-00000002"],
         ),
         FailedExpectation(
-            "expect_column_values_to_be_in_set", "status", "critical", 1, pytest.approx(100 / 3), ["lost"]
+            "expect_column_values_to_be_in_set",
+            "status",
+            "critical",
+            1,
+            cast(float, pytest.approx(100 / 3)),
+            ["lost"],
         ),
     ]
     assert outcome.warning_failed == []
@@ -157,7 +162,7 @@ def test_the_cross_field_rule_catches_a_total_that_is_not_subtotal_plus_tip(
             "total",
             "critical",
             1,
-            pytest.approx(100 / 3),
+            cast(float, pytest.approx(100 / 3)),
             [{"order_id": "QB-00000001", "subtotal": 9.0, "tip": 1.0, "total": 11.0}],
         )
     ]

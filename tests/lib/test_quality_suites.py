@@ -106,7 +106,7 @@ def test_generated_suite_is_a_valid_gx_suite() -> None:
     assert len(ExpectationSuite(**suite).expectations) == len(suite["expectations"])
 
 
-HAND_WRITTEN = {
+HAND_WRITTEN: dict[str, Any] = {
     "type": "unexpected_rows_expectation",
     "kwargs": {"unexpected_rows_query": "SELECT id FROM {batch} WHERE qty > 5 AND kind = 'b'"},
     "meta": {"severity": "warning", "column": "qty", "owner": "analyst"},

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pyspark.sql import SparkSession
 from tests.support.strict_oracle import Format
@@ -35,6 +35,7 @@ from feedguard_dev.samples import MEALDASH_HEADER, _dumps, csv_line, mealdash_ro
 from jobs.ingest_files import main
 
 SOURCES = {"json": "quickbite", "csv": "mealdash"}
+Replace = Callable[[re.Match[str]], str]  # a re.sub replacement function
 DAY = dt.date(2026, 11, 28)
 VALID_PER_BAD = 5  # valid records written around each damaged one: the file stays intermittent
 EDGE_VALID = 2  # valid records before the first and after the last damaged one
@@ -709,7 +710,10 @@ def _escapes_kind(number: int) -> FaultKind:
     for city in ("K\\u00f6ln", "Köln", "\\ud83c\\udf55 Pizza", "🍕 Pizza", 'Say \\"hi\\" \\\\ \\/ \\b\\f\\t'):
         text = _dumps(records.obj())
         entries.append(
-            _Entry(re.sub(r'"city":"[^"]*"', lambda _, c=city: f'"city":"{c}"', text).encode(), VALID)
+            _Entry(
+                re.sub(r'"city":"[^"]*"', cast(Replace, lambda _, c=city: f'"city":"{c}"'), text).encode(),
+                VALID,
+            )
         )
     entries += records.good(2)
     return _lines_kind(
