@@ -97,10 +97,13 @@ kafka-down: ## Stop the local Kafka broker started by kafka-up
 .PHONY: kafka-up kafka-down
 
 # --- benchmarks (bench/): ratios measured in one run, reported in docs/benchmarks.md ---------------------
-bench: setup ## Benchmark the ingest job against a bare Spark parse-and-write on 1M QuickBite records
+bench: setup ## Benchmark the ingest job against a bare parse-and-write and the naive peer on 1M QuickBite records
 	$(PY) bench/ingest_bench.py --records 1000000
 
-.PHONY: bench
+bench-cluster: setup ## The file jobs on local[2] and on a local-cluster (two worker JVMs): identical tables and summaries
+	$(PY) bench/cluster_check.py --workdir /tmp/feedguard-cluster-check
+
+.PHONY: bench bench-cluster
 
 # --- Data Docs browser test: Debian's chromium (headless) ------------------------------------------------
 chromium: ## Install Debian's chromium (headless Data Docs test) when /usr/bin/chromium is missing
