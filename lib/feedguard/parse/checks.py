@@ -45,45 +45,26 @@ def cast_from_text(text_sql: str, spec: FieldSpec, default_timestamp_format: str
 
 
 def _bound_checks(value: Column, spec: FieldSpec, label: str) -> list[Column]:
-    checks = []
+    text = value.cast(T.StringType())
+    broken: list[tuple[Column, str]] = []
     if spec.min is not None:
-        checks.append(
-            error_if(
-                value < F.lit(spec.min),
-                "constraint_violation",
-                label,
-                F.concat(F.lit(f"{label}="), preview(value), F.lit(f" is below the minimum {spec.min:g}")),
-            )
-        )
+        broken.append((value < F.lit(spec.min), f"is below the minimum {spec.min:g}"))
     if spec.max is not None:
-        checks.append(
-            error_if(
-                value > F.lit(spec.max),
-                "constraint_violation",
-                label,
-                F.concat(F.lit(f"{label}="), preview(value), F.lit(f" is above the maximum {spec.max:g}")),
-            )
-        )
+        broken.append((value > F.lit(spec.max), f"is above the maximum {spec.max:g}"))
     if spec.allowed_values is not None:
         allowed = ", ".join(spec.allowed_values)
-        checks.append(
-            error_if(
-                ~value.cast(T.StringType()).isin(list(spec.allowed_values)),
-                "constraint_violation",
-                label,
-                F.concat(F.lit(f"{label}="), preview(value), F.lit(f" is not one of: {allowed}")),
-            )
-        )
+        broken.append((~text.isin(list(spec.allowed_values)), f"is not one of: {allowed}"))
     if spec.regex is not None:
-        checks.append(
-            error_if(
-                ~value.cast(T.StringType()).rlike(java_regex(spec.regex)),
-                "constraint_violation",
-                label,
-                F.concat(F.lit(f"{label}="), preview(value), F.lit(f" does not match {spec.regex}")),
-            )
+        broken.append((~text.rlike(java_regex(spec.regex)), f"does not match {spec.regex}"))
+    return [
+        error_if(
+            condition,
+            "constraint_violation",
+            label,
+            F.concat(F.lit(f"{label}="), preview(value), F.lit(f" {rule}")),
         )
-    return checks
+        for condition, rule in broken
+    ]
 
 
 def _nested_checks(value: Column, spec: FieldSpec, label: str) -> list[Column]:
