@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR)/lib$(if $(PYTHONPATH),:$(PYTHONPATH))
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed $(JARS)/.spark $(JARS)/.kafka chromium ## Create .venv, install the package with dev extras, fetch jars, Chromium (once)
+setup: $(VENV)/.installed $(JARS)/.spark $(JARS)/.kafka $(FLAG_JAR) chromium ## Create .venv, install the package with dev extras, fetch jars, build jvm/, Chromium (once)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ $(VENV)/.installed: pyproject.toml
 $(JARS)/.spark: deploy/jars/spark-jars.pom.xml
 	mvn -q -f deploy/jars/spark-jars.pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(JARS)/spark
 	touch $@
+
+# jvm/: the JSON flag's one-pass JVM form (feedguard.parse.jvm_flag), compiled against the pinned pyspark's jars.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+FLAG_JAR := $(JARS)/spark/feedguard-jvm-$(VERSION).jar
+$(FLAG_JAR): $(VENV)/.installed $(JARS)/.spark $(wildcard jvm/src/feedguard/jvm/*.java)
+	rm -rf $(JARS)/jvm-classes && mkdir -p $(JARS)/jvm-classes
+	SPARK_JARS=$$($(PY) -c "import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), 'jars'))") && \
+	javac -Xlint:all,-path -Werror --release 11 -cp "$$SPARK_JARS/*" -d $(JARS)/jvm-classes jvm/src/feedguard/jvm/*.java
+	jar cf $@ -C $(JARS)/jvm-classes .
 
 $(JARS)/.kafka: deploy/jars/kafka-broker.pom.xml
 	mvn -q -f deploy/jars/kafka-broker.pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(JARS)/kafka

@@ -3,9 +3,10 @@
     .venv/bin/python bench/flag_probe.py bench/out/input/quickbite_1000000.jsonl
 
 Reads the file as text with the lineage columns the jobs use, then times ``flag_json_records`` into a
-``noop`` sink (best of two runs) with every part, without the token-type test, without the byte-count shape
-test and without both, and counts the flagged records of each variant (a variant that flags fewer than the
-whole flag misses bad records). The first input of ``make bench`` is a good file to probe.
+``noop`` sink (best of two runs) with the JVM text flag (``spark.feedguard.jsonFlag=jvm``, see
+:mod:`feedguard.parse.jvm_flag`), with the byte-count flag (``sql``) whole, without its token-type test,
+without its shape test and without both, and counts the flagged records of each variant (a variant that
+flags fewer than the whole flag misses bad records). The first input of ``make bench`` is a good file.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pyspark.sql import functions as F
 
 import feedguard.parse.json_records as json_records
 from feedguard.contracts.contract import Contract, load_contract
+from feedguard.parse.jvm_flag import CONF_KEY
 from feedguard.runtime.session import build_session
 
 CONTRACT = Path(__file__).resolve().parents[1] / "contracts" / "quickbite" / "orders.v1.yaml"
@@ -55,9 +57,13 @@ def main(path: str) -> None:
     )
     # rebuild the flag's expressions for every variant (they are built once per session otherwise)
     json_records._flag_columns = json_records._flag_columns.__wrapped__  # type: ignore[attr-defined]
+    json_records._byte_count_flag = json_records._byte_count_flag.__wrapped__  # type: ignore[attr-defined]
     tokens, shape = json_records.tokens_may_be_bad, json_records.shape_may_be_bad
     print(f"text with lineage only: noop write {timed_noop(raw):.2f} s", flush=True)
-    probe(raw, contract, "the whole flag")
+    spark.conf.set(CONF_KEY, "jvm")
+    probe(raw, contract, "the JVM text flag")
+    spark.conf.set(CONF_KEY, "sql")
+    probe(raw, contract, "the byte-count flag, whole")
     json_records.tokens_may_be_bad = never
     probe(raw, contract, "without the token-type test")
     json_records.shape_may_be_bad = never

@@ -9,7 +9,7 @@ deploying is ``aws s3 sync dist/ s3://<artifacts bucket>/feedguard/<version>/``:
   unpacks it; ``spark-submit --py-files`` accepts it).
 - ``jobs/*.py``: the job scripts one by one (Glue ``Command.ScriptLocation``).
 - ``contracts/**``, ``expectations/**``: the trees unpacked (``--contracts_dir``, ``--expectations_dir``)
-- ``jars/*.jar``: the Delta and Kafka-source jars from the ``make setup`` cache (Glue ``--extra-jars``,
+- ``jars/*.jar``: the JSON flag's JVM jar (``jvm/``), the Delta and Kafka-source jars from the ``make setup`` cache (Glue ``--extra-jars``,
   ``spark-submit --jars``, the Batch image).
 - ``MANIFEST.json``: every file above with its size and SHA-256.
 
@@ -35,6 +35,7 @@ JOBS_ZIP = "feedguard-jobs.zip"
 TREES = ("contracts", "expectations")
 # The jars the jobs need at run time (the same prefixes as feedguard.runtime.session); Spark itself is in pyspark.
 JAR_PREFIXES = (
+    "feedguard-jvm-",
     "delta-spark_2.12-",
     "delta-storage-",
     "spark-sql-kafka-0-10_2.12-",

@@ -31,6 +31,8 @@ set -euo pipefail
 
 readonly EXIT_USAGE=2
 readonly MIN_HEAP_MIB=512
+# jvm/: the JSON flag in one pass (without it the jobs use the slower SQL form)
+readonly FEEDGUARD_JARS="feedguard-jvm-"
 readonly DELTA_JARS="delta-spark_2.12- delta-storage-"
 readonly KAFKA_JARS="spark-sql-kafka-0-10_2.12- spark-token-provider-kafka-0-10_2.12- kafka-clients- commons-pool2-"
 
@@ -159,7 +161,7 @@ main() {
     heap=$((memory * ${FEEDGUARD_HEAP_PERCENT:-70} / 100))
     ((heap >= MIN_HEAP_MIB)) || heap=$MIN_HEAP_MIB
     # shellcheck disable=SC2086  # the prefix lists are meant to split into words
-    if [[ "$job" == *kafka* ]]; then jars=$(jars_for $DELTA_JARS $KAFKA_JARS); else jars=$(jars_for $DELTA_JARS); fi
+    if [[ "$job" == *kafka* ]]; then jars=$(jars_for $FEEDGUARD_JARS $DELTA_JARS $KAFKA_JARS); else jars=$(jars_for $FEEDGUARD_JARS $DELTA_JARS); fi
 
     local job_args=()
     mapfile -d '' job_args < <(drop_empty_flags "$@")

@@ -155,6 +155,7 @@ def image_home(tmp_path: Path) -> Path:
         (home / "jobs" / f"{job}.py").write_text("")
     (home / "jars").mkdir()
     for jar in (
+        "feedguard-jvm-0.1.0",
         "delta-spark_2.12-3.3.2",
         "delta-storage-3.3.2",
         "spark-sql-kafka-0-10_2.12-3.5.7",
@@ -227,8 +228,12 @@ def test_file_jobs_get_delta_jars_and_the_kafka_job_also_the_kafka_source(image_
     kafka = option(
         dry_run(image_home, "ingest_kafka", FEEDGUARD_VCPUS="2", FEEDGUARD_MEMORY_MIB="4096"), "--jars"
     ).split(",")
-    assert [Path(j).name for j in files] == ["delta-spark_2.12-3.3.2.jar", "delta-storage-3.3.2.jar"]
-    assert len(kafka) == 6 and any("spark-sql-kafka" in j for j in kafka)
+    assert [Path(j).name for j in files] == [
+        "feedguard-jvm-0.1.0.jar",
+        "delta-spark_2.12-3.3.2.jar",
+        "delta-storage-3.3.2.jar",
+    ]
+    assert len(kafka) == 7 and any("spark-sql-kafka" in j for j in kafka)
 
 
 def test_sizing_falls_back_to_cgroup_v2_limits(image_home: Path) -> None:

@@ -110,6 +110,7 @@ def test_make_package_builds_every_artifact(tmp_path: Path) -> None:
     assert any(name.startswith("contracts/") for name in names)
     assert {p.name for p in (out / "jobs").glob("*.py")} >= {f"{job}.py" for job in JOBS}
     assert {_artifact(p.name) for p in (out / "jars").glob("*.jar")} >= {
+        "feedguard-jvm",
         "delta-spark",
         "delta-storage",
         "spark-sql-kafka-0-10",

@@ -1,4 +1,5 @@
-"""The cheap JSON flag (byte counts, no second parse) never passes a record the exact checks reject.
+"""The cheap JSON flag never passes a record the exact checks reject, in both of its forms: the JVM
+flag (one streaming pass, :mod:`feedguard.parse.jvm_flag`) and the byte counts (no second parse).
 
 Every record below is run through both: the flag of :func:`flag_json_records` and the full error list
 of :func:`json_record_errors` computed for *every* record (not only the flagged ones). A record with
@@ -9,7 +10,9 @@ path would be no faster.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
+import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -22,6 +25,7 @@ from feedguard.parse.json_records import (
     json_options,
     json_record_errors,
 )
+from feedguard.parse.jvm_flag import CONF_KEY, json_text_flag
 
 ORDER = {
     "order_id": "QB-00000001",
@@ -116,8 +120,21 @@ def frame(spark: SparkSession) -> DataFrame:
     )
 
 
-def test_the_cheap_flag_covers_every_record_the_exact_checks_reject(spark: SparkSession) -> None:
+@pytest.fixture(params=["jvm", "sql"])
+def flag_form(spark: SparkSession, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each form of the text flag in turn (``jvm`` fails when the jar is missing: the suite tests both)."""
+    spark.conf.set(CONF_KEY, request.param)
+    try:
+        yield str(request.param)
+    finally:
+        spark.conf.unset(CONF_KEY)
+
+
+def test_the_cheap_flag_covers_every_record_the_exact_checks_reject(
+    spark: SparkSession, flag_form: str
+) -> None:
     contract = load_contract("contracts/quickbite/orders.v1.yaml")
+    assert (json_text_flag(spark, contract) is not None) == (flag_form == "jvm")
     flagged = frame(spark).transform(flag_json_records, contract)
     # the exact checks on every record: the intermediates computed unconditionally
     everything = flagged.select(

@@ -66,6 +66,7 @@ from feedguard.parse.json_syntax import (
     values_on_line,
 )
 from feedguard.parse.json_tokens import token_errors, tokens_may_be_bad
+from feedguard.parse.jvm_flag import call_flag, json_text_flag
 
 
 def json_options(contract: Contract) -> dict[str, str]:
@@ -193,7 +194,7 @@ class _FlagColumns:
     inexact: Column
     rounded: Column
     blank: Column
-    may_be_bad: Column
+    typed_may_be_bad: Column
     intermediates: list[Column]
 
 
@@ -209,19 +210,31 @@ def _flag_columns(contract: Contract) -> _FlagColumns:
         inexact=json_inexact(contract, at_wide).alias("_inexact"),
         rounded=json_rounded(contract, at_wide).alias(ROUNDED_COLUMN),
         blank=(~raw.rlike(not_only(BLANK_CHARS))).alias("_blank"),
-        may_be_bad=(
+        typed_may_be_bad=(
             F.col("_doc_error").isNotNull()
             | F.col("_corrupt").isNotNull()
             | F.col("_inexact")
-            | shape_may_be_bad(raw, contract)
-            | tokens_may_be_bad(raw, contract)
             | contract_may_violate(contract, {f.name: F.col(f.name) for f in contract.fields})
-        ).alias("_maybe_bad"),
+        ),
         intermediates=[
             F.when(F.col("_maybe_bad"), value).alias(name)
             for name, value in exact_intermediates(contract).items()
         ],
     )
+
+
+@per_context
+def _byte_count_flag(contract: Contract) -> Column:
+    """The text flag from Spark SQL expressions (byte counts): used when the JVM flag is not."""
+    raw = F.col("_raw")
+    return shape_may_be_bad(raw, contract) | tokens_may_be_bad(raw, contract)
+
+
+def text_may_be_bad(df: DataFrame, contract: Contract) -> Column:
+    """True unless the record's text certainly holds exactly what its typed parse shows: the JVM flag
+    (:mod:`feedguard.parse.jvm_flag`) when its jar is on the classpath, else the byte counts."""
+    name = json_text_flag(df.sparkSession, contract)
+    return call_flag(name, F.col("_raw")) if name is not None else _byte_count_flag(contract)
 
 
 def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
@@ -231,6 +244,7 @@ def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
     the result, then :func:`feedguard.parse.flags.split_flagged` with :func:`json_record_errors`.
     """
     columns = _flag_columns(contract)
+    may_be_bad = (columns.typed_may_be_bad | text_may_be_bad(df, contract)).alias("_maybe_bad")
     parsed = df.select(*df.columns, columns.parsed)
     wide = parsed.select(
         *df.columns,
@@ -240,7 +254,7 @@ def flag_json_records(df: DataFrame, contract: Contract) -> DataFrame:
     typed = wide.select(
         *df.columns, *columns.typed, "_corrupt", columns.wide, columns.inexact, columns.rounded
     )
-    flagged = typed.select("*", columns.blank, columns.may_be_bad)
+    flagged = typed.select("*", columns.blank, may_be_bad)
     return flagged.select(
         *df.columns,
         "_blank",

@@ -22,6 +22,8 @@ from pyspark.sql import SparkSession
 from feedguard.errors import UsageError
 
 DELTA_JARS = ("delta-spark_2.12-", "delta-storage-")
+# jvm/ (built by ``make setup``): the JSON flag's one-pass form; without it the SQL form is used.
+FEEDGUARD_JARS = ("feedguard-jvm-",)
 KAFKA_JARS = (
     "spark-sql-kafka-0-10_2.12-",
     "spark-token-provider-kafka-0-10_2.12-",
@@ -122,7 +124,7 @@ def build_session(
     if chosen != submitted:
         builder = builder.master(chosen)
     builder = with_conf(builder, local_conf(chosen))
-    prefixes = DELTA_JARS + (KAFKA_JARS if kafka else ())
+    prefixes = DELTA_JARS + FEEDGUARD_JARS + (KAFKA_JARS if kafka else ())
     builder = with_jars(builder, cached_jars(prefixes))
     # Python workers run the driver's interpreter (the venv), unless the platform says otherwise.
     if not os.environ.get("PYSPARK_PYTHON"):
