@@ -133,6 +133,52 @@ def test_line_numbers_are_exact_when_spark_splits_a_file(spark: SparkSession, tm
     assert got == [n for n in range(1, 3001) if n not in bad_lines]
 
 
+def test_a_clean_file_never_builds_the_error_list(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No record flagged: the error list's expression (thousands of py4j calls, seconds of planning) is
+    neither built nor planned; one bad line and it is."""
+    import feedguard.parse.measure as measure
+
+    built: list[str] = []
+    real = measure.json_record_errors
+    monkeypatch.setattr(
+        measure, "json_record_errors", lambda contract: built.append("errors") or real(contract)
+    )
+    orders = [
+        json.dumps(
+            {
+                "order_id": f"QB-{n:08d}",
+                "customer_id": "C000001",
+                "restaurant_id": "R1",
+                "items": [{"sku": "S", "qty": 1, "price": 1.0}],
+                "subtotal": 1.0,
+                "total": 1.0,
+                "status": "placed",
+                "city": "Berlin",
+                "ordered_at": "2026-11-01T10:00:00Z",
+            }
+        )
+        for n in range(1, 16)
+    ]
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "clean" / "day1.jsonl").write_text("\n".join(orders[:5]) + "\n\n")  # a blank line: no record
+    assert run("quickbite", tmp_path / "clean", tmp_path / "lake", "--skip_dq") == 0
+    (summary,) = summaries(tmp_path / "lake")
+    assert (summary["records_read"], summary["records_valid"], summary["records_dead_lettered"]) == (5, 5, 0)
+    assert built == []
+    (tmp_path / "bad").mkdir()
+    bad = orders[5].replace("QB-", "QB_")
+    (tmp_path / "bad" / "day2.jsonl").write_text("\n".join([bad, *orders[6:]]) + "\n")
+    assert run("quickbite", tmp_path / "bad", tmp_path / "lake", "--skip_dq") == 0
+    assert built == ["errors"]
+    assert [
+        (r["source_line"], r["error_type"], r["raw_text"]) for r in dead_letters(spark, tmp_path / "lake")
+    ] == [(1, "constraint_violation", bad)]
+    (_, second) = summaries(tmp_path / "lake")
+    assert (second["records_read"], second["records_valid"], second["records_dead_lettered"]) == (10, 9, 1)
+
+
 def test_unreadable_and_odd_files(spark: SparkSession, tmp_path: Path) -> None:
     feed = tmp_path / "in"
     feed.mkdir()
