@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyspark.sql import SparkSession
+from pyspark.sql import Column, SparkSession
 
 from feedguard.errors import EXIT_FILE_CORRUPT
 from feedguard.lake.runlog import mark_inflight
@@ -139,12 +139,16 @@ def test_a_clean_file_never_builds_the_error_list(
     """No record flagged: the error list's expression (thousands of py4j calls, seconds of planning) is
     neither built nor planned; one bad line and it is."""
     import feedguard.parse.measure as measure
+    from feedguard.contracts.contract import Contract
+    from feedguard.parse.json_records import json_record_errors
 
     built: list[str] = []
-    real = measure.json_record_errors
-    monkeypatch.setattr(
-        measure, "json_record_errors", lambda contract: built.append("errors") or real(contract)
-    )
+
+    def counted(contract: Contract) -> Column:
+        built.append(contract.source)
+        return json_record_errors(contract)
+
+    monkeypatch.setattr(measure, "json_record_errors", counted)
     orders = [
         json.dumps(
             {
@@ -171,7 +175,7 @@ def test_a_clean_file_never_builds_the_error_list(
     bad = orders[5].replace("QB-", "QB_")
     (tmp_path / "bad" / "day2.jsonl").write_text("\n".join([bad, *orders[6:]]) + "\n")
     assert run("quickbite", tmp_path / "bad", tmp_path / "lake", "--skip_dq") == 0
-    assert built == ["errors"]
+    assert built == ["quickbite"]
     assert [
         (r["source_line"], r["error_type"], r["raw_text"]) for r in dead_letters(spark, tmp_path / "lake")
     ] == [(1, "constraint_violation", bad)]
