@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyspark.sql import Column, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 
 from feedguard.errors import EXIT_FILE_CORRUPT
 from feedguard.lake.runlog import mark_inflight
@@ -133,22 +133,20 @@ def test_line_numbers_are_exact_when_spark_splits_a_file(spark: SparkSession, tm
     assert got == [n for n in range(1, 3001) if n not in bad_lines]
 
 
-def test_a_clean_file_never_builds_the_error_list(
+def test_a_clean_file_skips_the_error_list_and_one_bad_line_gets_it(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No record flagged: the error list's expression (thousands of py4j calls, seconds of planning) is
-    neither built nor planned; one bad line and it is."""
-    import feedguard.parse.measure as measure
-    from feedguard.contracts.contract import Contract
-    from feedguard.parse.json_records import json_record_errors
+    """No record flagged: the measuring pass splits without the error list's expression (it is built on a
+    second thread while the first pass runs, and planned only when needed); one bad line and it is used."""
+    from feedguard.parse.flags import split_flagged as real_split
 
-    built: list[str] = []
+    planned: list[int] = []  # the size of the error expression each split plans
 
-    def counted(contract: Contract) -> Column:
-        built.append(contract.source)
-        return json_record_errors(contract)
+    def spied(df: DataFrame, record_errors: Column, scratch: tuple[str, ...]) -> tuple[DataFrame, DataFrame]:
+        planned.append(len(str(record_errors)))
+        return real_split(df, record_errors, scratch)
 
-    monkeypatch.setattr(measure, "json_record_errors", counted)
+    monkeypatch.setattr("feedguard.parse.measure.split_flagged", spied)
     orders = [
         json.dumps(
             {
@@ -170,15 +168,16 @@ def test_a_clean_file_never_builds_the_error_list(
     assert run("quickbite", tmp_path / "clean", tmp_path / "lake", "--skip_dq") == 0
     (summary,) = summaries(tmp_path / "lake")
     assert (summary["records_read"], summary["records_valid"], summary["records_dead_lettered"]) == (5, 5, 0)
-    assert built == []
+    assert summary["status"] == "succeeded"
+    assert len(planned) == 1 and planned[0] < 200  # an empty array literal
     (tmp_path / "bad").mkdir()
     bad = orders[5].replace("QB-", "QB_")
     (tmp_path / "bad" / "day2.jsonl").write_text("\n".join([bad, *orders[6:]]) + "\n")
     assert run("quickbite", tmp_path / "bad", tmp_path / "lake", "--skip_dq") == 0
-    assert built == ["quickbite"]
     assert [
         (r["source_line"], r["error_type"], r["raw_text"]) for r in dead_letters(spark, tmp_path / "lake")
     ] == [(1, "constraint_violation", bad)]
+    assert len(planned) == 2 and planned[1] > 10_000  # the whole error list
     (_, second) = summaries(tmp_path / "lake")
     assert (second["records_read"], second["records_valid"], second["records_dead_lettered"]) == (10, 9, 1)
 

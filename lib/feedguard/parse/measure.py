@@ -4,14 +4,16 @@
 error list not built yet); ``measure`` persists them, collects per file chunk the counts the job needs
 (records, blank lines, flagged records, chunk sizes for line numbers) in the pass that materialises the
 cache, then builds the error list for the flagged records only and counts them per file and error type.
-When no record is flagged (a clean file: most days) the error list's expression is never built nor planned:
-building it takes thousands of py4j calls and planning it seconds, whatever the data size.
+When no record is flagged (a clean file: most days) the error list's expression is never planned; it is
+built (thousands of py4j calls: seconds, whatever the data size) on a second thread while the first pass runs,
+so a run with bad records does not wait for it either.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
@@ -107,13 +109,27 @@ def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool
     flagged = parsed.frame if keep_raw_of_valid else keep_raw_of_flagged_records(parsed.frame)
     cached = flagged.persist(StorageLevel.MEMORY_AND_DISK)
     skip: Column = F.col("_blank") | F.col("_header")
-    chunk_rows_seen = _count_per_chunk(cached, skip)  # fills the first cache
+    with ThreadPoolExecutor(1, thread_name_prefix="feedguard-error-list") as builder:
+        record_errors = builder.submit(parsed.record_errors)  # py4j calls while the first pass runs
+        chunk_rows_seen = _count_per_chunk(cached, skip)  # fills the first cache
+        return _measured(cached, chunk_rows_seen, record_errors.result, parsed.scratch, files, skip)
+
+
+def _measured(
+    cached: DataFrame,
+    chunk_rows_seen: list[Row],
+    record_errors: Callable[[], Column],
+    scratch: tuple[str, ...],
+    files: list[CheckedFile],
+    skip: Column,
+) -> Measured:
+    """The counts of the first pass, then the error lists of the flagged records and their counts."""
     book = _StatsBook(files)
     chunk_rows, chunks_per_partition = _tally_chunks(chunk_rows_seen, book)
     if any(row["flagged"] for row in chunk_rows_seen):
-        clean, suspect = split_flagged(cached, parsed.record_errors(), parsed.scratch)
+        clean, suspect = split_flagged(cached, record_errors(), scratch)
     else:  # nothing to explain: the same split, without the error list's expression
-        clean, suspect = split_flagged(cached, F.array().cast(NO_ERRORS), parsed.scratch)
+        clean, suspect = split_flagged(cached, F.array().cast(NO_ERRORS), scratch)
     # The flagged records with their error lists are cached too (a few percent of the rows): the
     # routing, the gate and the writes read them several times, the lists are built once.
     suspect = suspect.persist(StorageLevel.MEMORY_AND_DISK)
