@@ -202,7 +202,8 @@ def test_the_entrypoint_runs_a_continuous_job_under_python_with_the_spark_submit
     assert name == "PYSPARK_SUBMIT_ARGS" and submit[-1] == "pyspark-shell"
     assert submit[submit.index("--master") + 1] == "local[2]"
     assert submit[submit.index("--driver-memory") + 1] == f"{8192 * 70 // 100}m"
-    assert len(submit[submit.index("--jars") + 1].split(",")) == 6
+    jars = submit[submit.index("--jars") + 1].split(",")
+    assert len(jars) == 7 and Path(jars[0]).name == "feedguard-jvm-0.1.0.jar"  # then Delta and Kafka
     assert cmd[4:] == ["--continuous", "--source", "foodnow"]
     batch = dry_run(image_home, "ingest_kafka", "--source", "foodnow")
     assert batch[0].endswith("spark-submit")  # the scheduled drain is unchanged
