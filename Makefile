@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 JARS := .cache/jars
 LAKE ?= lake
 SAMPLES ?= samples
+# Defined before `setup`: make expands a rule's prerequisites when it reads the rule.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+FLAG_JAR := $(JARS)/spark/feedguard-jvm-$(VERSION).jar
 
 .DEFAULT_GOAL := help
 # lib/feedguard_dev (sample generator, local Kafka broker, event producer) is not installed: it is found here.
@@ -27,8 +30,6 @@ $(JARS)/.spark: deploy/jars/spark-jars.pom.xml
 	touch $@
 
 # jvm/: the JSON flag's one-pass JVM form (feedguard.parse.jvm_flag), compiled against the pinned pyspark's jars.
-VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
-FLAG_JAR := $(JARS)/spark/feedguard-jvm-$(VERSION).jar
 $(FLAG_JAR): $(VENV)/.installed $(JARS)/.spark $(wildcard jvm/src/feedguard/jvm/*.java)
 	rm -rf $(JARS)/jvm-classes && mkdir -p $(JARS)/jvm-classes
 	SPARK_JARS=$$($(PY) -c "import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), 'jars'))") && \
