@@ -64,18 +64,26 @@ def _ingested_at(ctx: RunContext) -> Column:
     return F.to_timestamp(F.lit(ctx.ingested_at))
 
 
-def with_source_line(df: DataFrame, chunk_offsets: Mapping[str, int]) -> DataFrame:
-    """``_source_line`` = lines in the file's earlier chunks + index in this chunk + 1."""
+def with_source_line(df: DataFrame, chunk_offsets: Mapping[str, Mapping[int, int]]) -> DataFrame:
+    """``_source_line`` = lines in the file's earlier chunks + index in this chunk + 1.
+
+    ``chunk_offsets`` maps a file's Spark name to its chunks' offsets (chunks after the first only). The
+    lookup is two small literal maps (file, then chunk start): no string is built per row.
+    """
     offset: Column = F.lit(0).cast(T.LongType())
     if chunk_offsets:
-        keys = F.concat_ws("#", "_source_file", F.col("_block_start").cast(T.StringType()))
-        mapping = F.create_map(*[x for k, v in chunk_offsets.items() for x in (F.lit(k), F.lit(v))])
-        offset = F.coalesce(mapping[keys], offset)
+        by_file = F.create_map(
+            *[
+                x
+                for name, chunks in chunk_offsets.items()
+                for x in (
+                    F.lit(name),
+                    F.create_map(*[y for start, rows in chunks.items() for y in (F.lit(start), F.lit(rows))]),
+                )
+            ]
+        )
+        offset = F.coalesce(by_file[F.col("_source_file")][F.col("_block_start")], offset)
     return df.withColumn("_source_line", offset + F.col("_row_in_block") + 1)
-
-
-def chunk_key(source_file: str, block_start: int) -> str:
-    return f"{source_file}#{block_start}"
 
 
 def records(df: DataFrame) -> DataFrame:

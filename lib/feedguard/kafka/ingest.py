@@ -17,7 +17,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from feedguard.contracts.contract import Contract
@@ -46,6 +45,7 @@ from feedguard.kafka.state import (
     offset_rows,
     read_batch_state,
 )
+from feedguard.lake.cache import persist_uncompressed
 from feedguard.lake.layout import Lake
 from feedguard.lake.runlog import utc_now
 from feedguard.lake.sinks import write_error_zone
@@ -228,7 +228,7 @@ def read_and_measure(
         .transform(for_routing, contract)
     )
     try:
-        routed = routed.persist(StorageLevel.MEMORY_AND_DISK)
+        routed = persist_uncompressed(routed)
         return routed, measure(routed)
     except BaseException:
         routed.unpersist()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from delta.tables import DeltaTable
-from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from feedguard.ingest.file_checks import ENCODINGS
+from feedguard.lake.cache import persist_uncompressed
 from feedguard.lake.storage import copy_file, join
 
 WIDE_ENCODINGS = tuple(name for name, e in ENCODINGS.items() if e.unit > 1)
@@ -150,7 +150,7 @@ def write_error_zone(dead_letters: DataFrame, target: str) -> None:
     if not _may_hold_wide_text(with_text):
         _error_zone_lines(with_text, target, "\n")
         return
-    with_text = with_text.persist(StorageLevel.MEMORY_AND_DISK)  # computed once for the look and the writes
+    with_text = persist_uncompressed(with_text)  # computed once for the look and the writes
     try:
         wide = [
             name

@@ -16,14 +16,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from feedguard.contracts.contract import Contract
 from feedguard.ingest.file_checks import CheckedFile
-from feedguard.ingest.routing import chunk_key
 from feedguard.ingest.sources import read_json_arrays, read_lines
+from feedguard.lake.cache import persist_uncompressed
 from feedguard.lake.storage import normalise_uri
 from feedguard.parse.csv_records import SCRATCH as CSV_SCRATCH
 from feedguard.parse.csv_records import csv_record_errors, flag_csv_records
@@ -87,7 +86,7 @@ class Measured:
 
     frame: DataFrame  # the records with ``_errors``, read from the cache
     files: dict[str, FileStats]
-    chunk_offsets: dict[str, int]
+    chunk_offsets: dict[str, dict[int, int]]  # Spark's file name -> chunk start -> lines before it
     uri_of: dict[str, str]  # Spark's file name -> our listing's URI
     cached: tuple[DataFrame, ...]
 
@@ -107,7 +106,7 @@ def keep_raw_of_flagged_records(df: DataFrame) -> DataFrame:
 def measure(parsed: Parsed, files: list[CheckedFile], *, keep_raw_of_valid: bool = False) -> Measured:
     """Persist the flagged records, count them per chunk, then their errors per file and type."""
     flagged = parsed.frame if keep_raw_of_valid else keep_raw_of_flagged_records(parsed.frame)
-    cached = flagged.persist(StorageLevel.MEMORY_AND_DISK)
+    cached = persist_uncompressed(flagged)
     skip: Column = F.col("_blank") | F.col("_header")
     with ThreadPoolExecutor(1, thread_name_prefix="feedguard-error-list") as builder:
         record_errors = builder.submit(parsed.record_errors)  # py4j calls while the first pass runs
@@ -132,7 +131,7 @@ def _measured(
         clean, suspect = split_flagged(cached, F.array().cast(NO_ERRORS), scratch)
     # The flagged records with their error lists are cached too (a few percent of the rows): the
     # routing, the gate and the writes read them several times, the lists are built once.
-    suspect = suspect.persist(StorageLevel.MEMORY_AND_DISK)
+    suspect = persist_uncompressed(suspect)
     frame = clean.unionByName(suspect)
     _tally_errors(_count_first_errors(suspect, skip), book)  # fills the second cache
     crowded = {pid: chunks for pid, chunks in chunks_per_partition.items() if len(chunks) > 1}
@@ -218,13 +217,13 @@ def _tally_errors(error_rows: list[Row], book: _StatsBook) -> None:
             file_stats.error_fields[key] = file_stats.error_fields.get(key, 0) + count
 
 
-def _chunk_offsets(chunk_rows: dict[str, dict[int, int]]) -> dict[str, int]:
+def _chunk_offsets(chunk_rows: dict[str, dict[int, int]]) -> dict[str, dict[int, int]]:
     """Rows before each chunk of a file but its first (the line-number offset of the chunk)."""
-    offsets: dict[str, int] = {}
+    offsets: dict[str, dict[int, int]] = {}
     for spark_name, chunks in chunk_rows.items():
         running = 0
         for start in sorted(chunks):
             if running:
-                offsets[chunk_key(spark_name, start)] = running
+                offsets.setdefault(spark_name, {})[start] = running
             running += chunks[start]
     return offsets
