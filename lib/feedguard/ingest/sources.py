@@ -58,10 +58,37 @@ _TASK_SCHEMA = T.StructType(
 )
 
 
-def one_chunk_per_partition(spark: SparkSession) -> None:
-    """Make Spark never pack two files (or chunks) into one partition."""
-    split = spark.conf.get("spark.sql.files.maxPartitionBytes") or "134217728"
-    spark.conf.set("spark.sql.files.openCostInBytes", split)
+MIN_CHUNK_BYTES = 16 * 1024 * 1024  # below this, a split costs more in tasks than it gains in balance
+MANY_PARTITIONS = str(1 << 30)  # spark.sql.files.minPartitionNum: never split below openCostInBytes
+
+
+def chunk_bytes(total: int, cores: int, cap: int) -> int:
+    """The chunk size that gives every core the same work: the fewest rounds of ``cores`` chunks of at
+    most ``cap`` bytes (``spark.sql.files.maxPartitionBytes``) that cover ``total`` bytes.
+
+    Spark cuts at ``cap``: a 346 MB file is 3 chunks of 128, 128 and 90 MB, and on 2 cores one core
+    reads two of them while the other waits. Cut into 4 chunks of 87 MB, both read two.
+    """
+    if total <= 0 or cores <= 0 or cap <= 0:
+        return max(cap, 1)
+    rounds = -(-total // (cores * cap))
+    balanced = -(-total // (rounds * cores))
+    return min(cap, max(balanced, MIN_CHUNK_BYTES))
+
+
+def one_chunk_per_partition(spark: SparkSession, splittable_bytes: int = 0) -> None:
+    """Make Spark never pack two files (or chunks) into one partition, and cut the splittable files
+    (``splittable_bytes`` in all) into chunks that keep every core busy (:func:`chunk_bytes`).
+
+    A file is packed alone when the cost of opening one is a whole chunk (``openCostInBytes``), and
+    Spark's own split size is that chunk when ``minPartitionNum`` does not ask for smaller ones. The
+    user's ``maxPartitionBytes`` stays the largest chunk; the run's line numbers count rows per chunk,
+    so they are exact for any chunking (see :mod:`feedguard.parse.measure`).
+    """
+    cap = int(spark._jsparkSession.sessionState().conf().filesMaxPartitionBytes())
+    split = chunk_bytes(splittable_bytes, spark.sparkContext.defaultParallelism, cap)
+    spark.conf.set("spark.sql.files.openCostInBytes", str(split))
+    spark.conf.set("spark.sql.files.minPartitionNum", MANY_PARTITIONS)
 
 
 def row_in_partition() -> Column:
@@ -102,6 +129,8 @@ def read_lines(
     for file in checked:
         if not _needs_python_reader(file, "lines"):
             by_encoding.setdefault(file.encoding.name, []).append(file.info.uri)
+    splittable = [f.info.size for f in checked if not _needs_python_reader(f, "lines") and not f.compressed]
+    one_chunk_per_partition(spark, sum(splittable))
     frames = [_spark_lines(spark, uris, ENCODINGS[name], contract) for name, uris in by_encoding.items()]
     others = [f for f in checked if _needs_python_reader(f, "lines")]
     if others:
@@ -129,8 +158,8 @@ def _union(frames: list[DataFrame]) -> DataFrame:
 def _spark_lines(
     spark: SparkSession, uris: list[str], encoding: TextEncoding, contract: Contract | None
 ) -> DataFrame:
-    """Spark's text source; single-byte text decoded, its input bytes kept where they differ."""
-    one_chunk_per_partition(spark)
+    """Spark's text source; single-byte text decoded, its input bytes kept where they differ (the caller
+    sets the chunking: :func:`one_chunk_per_partition`)."""
     value = F.col("value")
     lineage = [
         F.input_file_name().alias("_source_file"),
