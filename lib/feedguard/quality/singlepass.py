@@ -3,10 +3,10 @@
 GX on Spark resolves a metric graph with many Spark jobs per suite (unexpected values, a window
 for uniqueness, one query per SQL expectation...). Here every expectation still asks GX which
 metrics it needs (``get_validation_dependencies``) and GX still decides success and shapes the
-result (``metrics_validate``), but the counts come from one ``df.agg(...)`` over the cached batch, and
-the duplicated values of a unique column from one ``groupBy`` of that column alone. Follow-up jobs run
-only for expectations that failed: the partial unexpected values (``limit``), the first duplicated
-values, the offending rows of an ``unexpected_rows_expectation``. Expectations whose metrics are not covered here (other types,
+result (``metrics_validate``), but the counts come from one ``df.agg(...)`` over the cached batch.
+Follow-up jobs run only for expectations that failed: the partial unexpected values (``limit``),
+the exact count of duplicated rows when ``count(c) != count(distinct c)``, the offending rows of
+an ``unexpected_rows_expectation``. Expectations whose metrics are not covered here (other types,
 row conditions, suite parameters) are returned as ``unsupported`` for GX to run itself.
 """
 
@@ -142,42 +142,31 @@ class SinglePass:
             return lambda row: None
         raise UnsupportedMetricError(f"{condition}.{suffix}")
 
-    def _duplicate_groups(self, column: str) -> DataFrame:
-        c = _column(column)
-        return self.df.where(c.isNotNull()).groupBy(c.alias("v")).count().where(F.col("count") > 1)
-
-    def _duplicated(self, column: str) -> int:
-        """How many non-null values of ``column`` share their value with another row (one job).
-
-        A job of its own rather than ``count(distinct)`` in the one aggregate: beside other aggregates,
-        Spark groups the batch by the distinct column with every other aggregate's buffers in each group
-        (1M QuickBite rows: the aggregate took 6.3 s with it, see docs/benchmarks.md).
-        """
-        key = f"duplicated:{column}"
-        if key not in self._memo:
-            total = self._duplicate_groups(column).agg(F.sum("count")).first()
-            self._memo[key] = int((total[0] if total else 0) or 0)
-        duplicated: int = self._memo[key]
-        return duplicated
-
-    def _duplicates(self, column: str, limit: int) -> list[Any]:
-        """The first duplicated values, each as often as it occurs (asked only when there are some)."""
+    def _duplicates(self, column: str, limit: int) -> tuple[int, list[Any]]:
         key = f"dups:{column}:{limit}"
         if key not in self._memo:
+            c = _column(column)
+            groups = self.df.where(c.isNotNull()).groupBy(c.alias("v")).count().where(F.col("count") > 1)
+            total = groups.agg(F.sum("count")).first()
             sample: list[Any] = []
-            for r in self._duplicate_groups(column).orderBy("v").limit(limit).collect():
+            for r in groups.orderBy("v").limit(limit).collect():
                 sample.extend([r["v"]] * int(r["count"]))
-            self._memo[key] = sample[:limit]
-        result: list[Any] = self._memo[key]
+            self._memo[key] = (int((total[0] if total else 0) or 0), sample[:limit])
+        result: tuple[int, list[Any]] = self._memo[key]
         return result
 
     def _unique_resolver(self, column: str, suffix: str) -> Callable[[Row], Any]:
+        c = _column(column)
+        non_null = self._agg(f"count:{column}", F.count(c))
+        distinct = self._agg(f"distinct:{column}", F.count_distinct(c))
+
+        def clean(row: Row) -> bool:
+            return bool(row[non_null] == row[distinct])
+
         if suffix == "unexpected_count":
-            return lambda row: self._duplicated(column)
+            return lambda row: 0 if clean(row) else self._duplicates(column, self.partial_count)[0]
         if suffix == "unexpected_values":
-            return lambda row: (
-                [] if not self._duplicated(column) else self._duplicates(column, self.partial_count)
-            )
+            return lambda row: [] if clean(row) else self._duplicates(column, self.partial_count)[1]
         if suffix in ("unexpected_index_list", "unexpected_index_query"):
             return lambda row: None
         raise UnsupportedMetricError(f"column_values.unique.{suffix}")
