@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -64,6 +65,11 @@ def _ingested_at(ctx: RunContext) -> Column:
     return F.to_timestamp(F.lit(ctx.ingested_at))
 
 
+def _literal_map(pairs: Mapping[Any, Any]) -> Column:
+    """A map literal of ``pairs`` (values may be Columns, themselves map literals)."""
+    return F.create_map(*[c for key, value in pairs.items() for c in (F.lit(key), F.lit(value))])
+
+
 def with_source_line(df: DataFrame, chunk_offsets: Mapping[str, Mapping[int, int]]) -> DataFrame:
     """``_source_line`` = lines in the file's earlier chunks + index in this chunk + 1.
 
@@ -72,16 +78,7 @@ def with_source_line(df: DataFrame, chunk_offsets: Mapping[str, Mapping[int, int
     """
     offset: Column = F.lit(0).cast(T.LongType())
     if chunk_offsets:
-        by_file = F.create_map(
-            *[
-                x
-                for name, chunks in chunk_offsets.items()
-                for x in (
-                    F.lit(name),
-                    F.create_map(*[y for start, rows in chunks.items() for y in (F.lit(start), F.lit(rows))]),
-                )
-            ]
-        )
+        by_file = _literal_map({name: _literal_map(chunks) for name, chunks in chunk_offsets.items()})
         offset = F.coalesce(by_file[F.col("_source_file")][F.col("_block_start")], offset)
     return df.withColumn("_source_line", offset + F.col("_row_in_block") + 1)
 

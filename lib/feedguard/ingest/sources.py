@@ -69,14 +69,14 @@ def chunk_bytes(total: int, cores: int, cap: int) -> int:
     Spark cuts at ``cap``: a 346 MB file is 3 chunks of 128, 128 and 90 MB, and on 2 cores one core
     reads two of them while the other waits. Cut into 4 chunks of 87 MB, both read two.
     """
-    if total <= 0 or cores <= 0 or cap <= 0:
-        return max(cap, 1)
+    if total <= 0:
+        return cap
     rounds = -(-total // (cores * cap))
     balanced = -(-total // (rounds * cores))
     return min(cap, max(balanced, MIN_CHUNK_BYTES))
 
 
-def one_chunk_per_partition(spark: SparkSession, splittable_bytes: int = 0) -> None:
+def one_chunk_per_partition(spark: SparkSession, splittable_bytes: int) -> None:
     """Make Spark never pack two files (or chunks) into one partition, and cut the splittable files
     (``splittable_bytes`` in all) into chunks that keep every core busy (:func:`chunk_bytes`).
 
