@@ -9,6 +9,7 @@ SAMPLES ?= samples
 # Defined before `setup`: make expands a rule's prerequisites when it reads the rule.
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 FLAG_JAR := $(JARS)/spark/feedguard-jvm-$(VERSION).jar
+CLASS_ARCHIVE := $(JARS)/driver-classes.jsa
 
 .DEFAULT_GOAL := help
 # lib/feedguard_dev (sample generator, local Kafka broker, event producer) is not installed: it is found here.
@@ -17,7 +18,7 @@ export PYTHONPATH := $(CURDIR)/lib$(if $(PYTHONPATH),:$(PYTHONPATH))
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed $(JARS)/.spark $(JARS)/.kafka $(FLAG_JAR) chromium ## Create .venv, install the package with dev extras, fetch jars, build jvm/, Chromium (once)
+setup: $(VENV)/.installed $(JARS)/.spark $(JARS)/.kafka $(FLAG_JAR) $(CLASS_ARCHIVE) chromium ## Create .venv, install the package with dev extras, fetch jars, build jvm/, the driver's class archive, Chromium (once)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,10 @@ $(FLAG_JAR): $(VENV)/.installed $(JARS)/.spark $(wildcard jvm/src/feedguard/jvm/
 	SPARK_JARS=$$($(PY) -c "import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), 'jars'))") && \
 	javac -Xlint:all,-path -Werror --release 11 -cp "$$SPARK_JARS/*" -d $(JARS)/jvm-classes jvm/src/feedguard/jvm/*.java
 	jar cf $@ -C $(JARS)/jvm-classes .
+
+# The local driver's class archive (feedguard.runtime.session.local_conf): one training run of the sample job.
+$(CLASS_ARCHIVE): $(VENV)/.installed $(JARS)/.spark $(FLAG_JAR)
+	$(PY) -m feedguard_dev.class_archive --out $@
 
 $(JARS)/.kafka: deploy/jars/kafka-broker.pom.xml
 	mvn -q -f deploy/jars/kafka-broker.pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(JARS)/kafka
@@ -110,10 +115,13 @@ kafka-down: ## Stop the local Kafka broker started by kafka-up
 bench: setup ## Benchmark the ingest job against a bare parse-and-write and the naive peer on 1M QuickBite records
 	$(PY) bench/ingest_bench.py --records 1000000
 
+bench-small: setup ## The file job on the 350-record sample as its own process: wall, stages, Spark jobs
+	$(PY) bench/small_run.py --runs 2
+
 bench-cluster: setup ## The file jobs on local[2] and on a local-cluster (two worker JVMs): identical tables and summaries
 	$(PY) bench/cluster_check.py --workdir /tmp/feedguard-cluster-check
 
-.PHONY: bench bench-cluster
+.PHONY: bench bench-small bench-cluster
 
 # --- Data Docs browser test: Debian's chromium (headless) ------------------------------------------------
 chromium: ## Install Debian's chromium (headless Data Docs test) when /usr/bin/chromium is missing

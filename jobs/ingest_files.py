@@ -23,11 +23,11 @@ from feedguard.ingest.job import run_file_job
 from feedguard.lake.layout import Lake
 from feedguard.lake.runlog import new_run_id
 from feedguard.lake.storage import list_files
-from feedguard.quality.docs import build_docs
 from feedguard.runtime.args import FILE_JOB_ARGS, resolve_args
 from feedguard.runtime.entry import guarded
 from feedguard.runtime.glue import job_session
 from feedguard.runtime.logs import configure_logging
+from feedguard.runtime.preload import GATE_MODULES, preload
 from feedguard.runtime.reporting import reporters_from_args
 
 log = logging.getLogger("feedguard.jobs.ingest_files")
@@ -54,6 +54,8 @@ def _run(argv: list[str]) -> int:
     lake = Lake(opts["lake_path"])
     lake.check_usable()
     reporters = reporters_from_args(opts, lake, os.environ)
+    if not opts["skip_dq"]:
+        preload(GATE_MODULES)  # Great Expectations imports while the JVM starts
     with job_session(opts["JOB_NAME"], opts) as spark:
         summaries = run_file_job(
             spark,
@@ -71,6 +73,8 @@ def _run(argv: list[str]) -> int:
             lease_ttl_seconds=float(lease_ttl or 600),
         )
         if opts["docs"] == "build":
+            from feedguard.quality.docs import build_docs
+
             log.info("data docs: %s", build_docs(opts["lake_path"], context_root=lake.gx_context_root))
     for summary in summaries:
         print(json.dumps({k: summary[k] for k in SUMMARY_KEYS}))

@@ -25,7 +25,7 @@ from feedguard.lake.lease import DEFAULT_TTL_SECONDS, Lease, hold_lease
 from feedguard.lake.lifecycle import close_run, forget_metrics, pending_reports, report_sent
 from feedguard.lake.runlog import iso, utc_now
 from feedguard.lake.storage import FileInfo, join, list_folders, read_text, remove_path
-from feedguard.quality import load_suite, suite_path
+from feedguard.quality.suites import load_suite, suite_path
 from feedguard.runtime.reporting import Reporters, report_run
 from feedguard.summary import RunSummary, summary_from_json
 

@@ -16,7 +16,7 @@ from feedguard.ingest.writes import Written
 from feedguard.lake.ledger import FilePlan
 from feedguard.lake.runlog import iso, run_header, utc_now
 from feedguard.parse.measure import Measured
-from feedguard.quality import DqOutcome
+from feedguard.quality.outcome import DqOutcome
 from feedguard.summary import FileRunSummary
 
 CLEAN = FileVerdict(Verdict.CLEAN, {})
