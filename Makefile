@@ -136,4 +136,7 @@ chromium: ## Install Debian's chromium (headless Data Docs test) when /usr/bin/c
 bench-kafka: setup ## Benchmark the Kafka job against a bare Spark Kafka read to Parquet on a 1M-message backlog
 	$(PY) bench/kafka_bench.py --messages 1000000
 
-.PHONY: bench-kafka
+bench-kafka-batch: setup ## The Kafka job's per-batch fixed cost in one session (the consumer service): one-message batches
+	$(PY) bench/kafka_batch_cost.py --batches 5
+
+.PHONY: bench-kafka bench-kafka-batch
