@@ -11,11 +11,11 @@ import pytest
 from pyspark.sql import SparkSession
 
 from feedguard.runtime.session import (
-    SNAPSHOT_PARTITIONS,
     class_archive_options,
     class_archive_path,
     local_conf,
     size_delta_snapshots,
+    snapshot_partitions,
 )
 
 QUIET = "-Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
@@ -68,16 +68,20 @@ def test_delta_snapshots_keep_a_setting_made_before_the_session(spark: SparkSess
     assert spark.conf.get(key) == "2"
 
 
+def test_snapshot_partitions_follow_the_cores_up_to_deltas_default() -> None:
+    assert [snapshot_partitions(n) for n in (0, 1, 2, 8, 50, 400)] == [1, 1, 2, 8, 50, 50]
+
+
 @pytest.mark.jvm
 def test_a_job_session_sizes_delta_snapshots_when_nobody_did(tmp_path: Path) -> None:
-    """A plain job process (no conf of its own): its session holds SNAPSHOT_PARTITIONS."""
+    """A plain job process (no conf of its own) on ``local[3]``: three snapshot partitions."""
     script = (
         "from feedguard.runtime.session import build_session\n"
-        "spark = build_session('snapshot-size', master='local[1]')\n"
+        "spark = build_session('snapshot-size', master='local[3]')\n"
         "print(spark.conf.get('spark.databricks.delta.snapshotPartitions'))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=180
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().splitlines()[-1] == SNAPSHOT_PARTITIONS
+    assert done.stdout.strip().splitlines()[-1] == "3"

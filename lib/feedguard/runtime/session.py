@@ -168,17 +168,23 @@ def build_session(
     return spark
 
 
-# Delta rebuilds a table's file list (its snapshot) with this many tasks; its default, 50, is one task per
-# few KB of log on tables of our size: 2.4 s of a 350-record run went to reading the dead-letter table's
-# 50 snapshot partitions back for an alert. 8 holds tens of thousands of files per task comfortably.
-SNAPSHOT_PARTITIONS = "8"
+# Delta rebuilds a table's file list (its snapshot) in this many tasks: its default, 50, is fifty tasks for a
+# few KB of log on tables of our size (2.4 s of a 350-record run went to reading the dead-letter table's 50
+# snapshot partitions back for an alert). One task per core (at most Delta's 50) still holds tens of thousands
+# of files per task.
+MAX_SNAPSHOT_PARTITIONS = 50
+
+
+def snapshot_partitions(cores: int) -> int:
+    """One snapshot partition per core, at least 1 and at most :data:`MAX_SNAPSHOT_PARTITIONS`."""
+    return max(1, min(MAX_SNAPSHOT_PARTITIONS, cores))
 
 
 def size_delta_snapshots(spark: SparkSession) -> None:
-    """Set Delta's snapshot partitions to :data:`SNAPSHOT_PARTITIONS` unless the platform or user set it."""
+    """Set Delta's snapshot partitions to one per core unless the platform or the user set them."""
     key = "spark.databricks.delta.snapshotPartitions"
     if spark.sparkContext.getConf().get(key) is None:
-        spark.conf.set(key, SNAPSHOT_PARTITIONS)
+        spark.conf.set(key, str(snapshot_partitions(spark.sparkContext.defaultParallelism)))
 
 
 def require_delta(spark: SparkSession) -> None:
