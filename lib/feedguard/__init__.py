@@ -18,8 +18,9 @@ included (seconds per worker process).
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from feedguard.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from feedguard.contracts.contract import (
@@ -92,18 +93,7 @@ _PUBLIC: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'feedguard' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+__getattr__, __dir__ = lazy_names(globals(), _PUBLIC)
 
 __all__ = [
     "CORRUPT_COLUMN",

@@ -11,8 +11,9 @@ earlier, on a thread of its own, while the Spark session starts: :mod:`feedguard
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from feedguard.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from feedguard.quality.gate import validate
@@ -50,18 +51,7 @@ _PUBLIC: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'feedguard.quality' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+__getattr__, __dir__ = lazy_names(globals(), _PUBLIC)
 
 __all__ = [
     "DQ_RESULTS_SCHEMA",
